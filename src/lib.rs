@@ -2,3 +2,4 @@
 //! OFDM radio built on FutureSDR.
 
 pub mod phy;
+pub mod plot;

@@ -1,4 +1,5 @@
 //! m4sc: multi-modal, multi-task, multi-user semantic communication over an IEEE 802.11a
 //! OFDM radio built on FutureSDR.
 
+pub mod io;
 pub mod phy;

@@ -146,3 +146,57 @@ where
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::cf32::write_cf32;
+    use futuresdr::runtime::mocker::{Mocker, Writer};
+
+    fn temp_path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("m4sc-src-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn streams_the_whole_file_in_order() {
+        // More samples than one work() call reads, so chunk boundaries are crossed.
+        let samples: Vec<Complex32> = (0..CHUNK_SAMPLES * 2 + 37)
+            .map(|i| Complex32::new(i as f32, -(i as f32) * 0.5))
+            .collect();
+        let path = temp_path("stream.cf32");
+        write_cf32(&path, &samples).unwrap();
+        let mut mocker = Mocker::new(Cf32Source::<Writer<Complex32>>::with_buffers(&path));
+        mocker.init();
+        mocker.output().reserve(samples.len() + 10);
+        mocker.run();
+        std::fs::remove_file(&path).unwrap();
+        let (out, _) = mocker.output().get();
+        assert_eq!(out, samples, "source must reproduce the file's samples exactly");
+    }
+
+    #[test]
+    fn partial_sample_file_fails_at_init_naming_the_file() {
+        let path = temp_path("cut.cf32");
+        std::fs::write(&path, [0u8; 13]).unwrap();
+        let mut mocker = Mocker::new(Cf32Source::<Writer<Complex32>>::with_buffers(&path));
+        let (kernel, mo, meta) = mocker.parts_mut();
+        let result = futuresdr::runtime::Runtime::block_on(kernel.init(mo, meta));
+        std::fs::remove_file(&path).unwrap();
+        let err = result.expect_err("a 13-byte file must be rejected, not truncated");
+        let cf32 = err.downcast_ref::<Cf32Error>().expect("typed cf32 error");
+        assert!(matches!(cf32, Cf32Error::PartialSample { len_bytes: 13, .. }), "{cf32:?}");
+        assert!(err.to_string().contains("cut.cf32"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_fails_at_init() {
+        let path = temp_path("absent.cf32");
+        let mut mocker = Mocker::new(Cf32Source::<Writer<Complex32>>::with_buffers(&path));
+        let (kernel, mo, meta) = mocker.parts_mut();
+        let err = futuresdr::runtime::Runtime::block_on(kernel.init(mo, meta)).unwrap_err();
+        assert!(
+            matches!(err.downcast_ref::<Cf32Error>(), Some(Cf32Error::Open { .. })),
+            "{err:?}"
+        );
+    }
+}

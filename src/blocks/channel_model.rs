@@ -1,6 +1,6 @@
 //! The air, simulated: a stream block around [`ChannelSimulator`].
 
-use super::frame_transmitter::BURST_START_TAG;
+use super::BURST_START_TAG;
 use crate::channel::ChannelSimulator;
 use futuresdr::runtime::dev::prelude::*;
 use log::debug;
@@ -180,5 +180,77 @@ where
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::{ChannelConfig, MultipathConfig};
+    use futuresdr::runtime::mocker::{Mocker, Reader, Writer};
+
+    fn faded_config() -> ChannelConfig {
+        ChannelConfig {
+            snr_db: Some(25.0),
+            multipath: Some(MultipathConfig {
+                rms_delay_spread_ns: 50.0,
+                rician_k_db: None,
+                profile_floor_db: 25.0,
+            }),
+            cfo_hz: 30_000.0,
+            seed: 11,
+            ..ChannelConfig::default()
+        }
+    }
+
+    fn burst_tag(index: usize, frame: usize) -> ItemTag {
+        ItemTag {
+            index,
+            tag: Tag::NamedUsize(BURST_START_TAG.to_string(), frame),
+        }
+    }
+
+    #[test]
+    fn redraws_fading_exactly_at_burst_tags() {
+        let input: Vec<Complex32> = (0..3000)
+            .map(|i| Complex32::from_polar(1.0, 0.37 * i as f32))
+            .collect();
+        // Oracle: the simulator itself, driven by hand with start_burst at 500 and 1800.
+        let mut oracle = ChannelSimulator::new(faded_config()).unwrap();
+        let mut expected = Vec::new();
+        oracle.apply(&input[..500], &mut expected);
+        oracle.start_burst();
+        oracle.apply(&input[500..1800], &mut expected);
+        oracle.start_burst();
+        oracle.apply(&input[1800..], &mut expected);
+
+        let sim = ChannelSimulator::new(faded_config()).unwrap();
+        let block = ChannelModel::<Reader<Complex32>, Writer<Complex32>>::with_buffers(sim);
+        let mut mocker = Mocker::new(block);
+        // Two input chunks (the second tag is relative to the second chunk) and an
+        // output smaller than the input, so queued samples are flushed over calls.
+        let mut output = Vec::new();
+        let mut out_tags = Vec::new();
+        for (chunk, tags) in [
+            (&input[..1000], vec![burst_tag(500, 0)]),
+            (&input[1000..], vec![burst_tag(800, 1)]),
+        ] {
+            mocker.input().set_with_tags(chunk.to_vec(), tags);
+            for _ in 0..10 {
+                mocker.output().reserve(700);
+                mocker.run();
+                let (out, tags) = mocker.output().take();
+                out_tags.extend(tags.into_iter().map(|mut t| {
+                    t.index += output.len();
+                    t
+                }));
+                output.extend(out);
+            }
+        }
+        assert_eq!(mocker.bursts(), 2, "one redraw per tag");
+        assert_eq!(output.len(), input.len(), "one output sample per input sample");
+        assert_eq!(output, expected, "block output must equal the simulator's");
+        let tagged: Vec<usize> = out_tags.iter().map(|t| t.index).collect();
+        assert_eq!(tagged, vec![500, 1800], "burst tags must stay on their samples");
     }
 }

@@ -1,14 +1,11 @@
 //! Frames in, baseband samples out: the OFDM transmitter as a stream source.
 
 use super::tx_frame::{scrambler_seed_for, TxFrame};
+use super::BURST_START_TAG;
 use futuresdr::runtime::dev::prelude::*;
 use log::{debug, info, warn};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-
-/// Name of the stream tag marking the first preamble sample of each burst. The tag
-/// value ([`Tag::NamedUsize`]) is the index of the frame among those sent.
-pub const BURST_START_TAG: &str = "burst_start";
 
 /// How often the transmitter logs its progress at info level.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(3);

@@ -1,17 +1,8 @@
-//! FutureSDR blocks of the radio: one block per file.
-
+//! tmp
 pub mod cf32_sink;
 pub mod cf32_source;
 pub mod channel_model;
-pub mod frame_receiver;
-pub mod frame_sink;
-pub mod frame_transmitter;
-pub mod tx_frame;
-
 pub use cf32_sink::Cf32Sink;
 pub use cf32_source::Cf32Source;
 pub use channel_model::ChannelModel;
-pub use frame_receiver::FrameReceiver;
-pub use frame_sink::FrameSink;
-pub use frame_transmitter::{FrameTransmitter, TransmitterConfig, BURST_START_TAG};
-pub use tx_frame::{scrambler_seed_for, TxFrame};
+pub const BURST_START_TAG: &str = "burst_start";

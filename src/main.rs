@@ -1,1 +1,13 @@
-fn main() {}
+//! `m4sc`: command-line entry point.
+
+mod cli;
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    // The logger must be installed before any FutureSDR runtime starts: the runtime
+    // otherwise claims the `log` facade for its own tracing subscriber.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn,m4sc=info"))
+        .init();
+    cli::Cli::parse().run()
+}

@@ -42,13 +42,9 @@ pub fn loopback(
 
     let mut fg = runtime().run(fg)?;
 
-    let transmitter = fg.block(&transmitter)?;
-    let (frames_sent, burst_starts, samples) = (
-        transmitter.frames_sent(),
-        transmitter.burst_starts().to_vec(),
-        transmitter.samples_written(),
-    );
-    drop(transmitter);
+    let (frames_sent, burst_starts, samples) = transmitter.with(&fg, |tx| {
+        (tx.frames_sent(), tx.burst_starts().to_vec(), tx.samples_written())
+    })?;
     let stats = fg.block(&receiver)?.stats();
     let received = fg.block_mut(&decoded)?.take_frames();
     Ok(LoopbackOutcome {

@@ -7,6 +7,7 @@ pub mod transmit;
 
 use crate::channel::ChannelError;
 use crate::io::Cf32Error;
+use futuresdr::runtime::scheduler::SmolScheduler;
 use futuresdr::runtime::Runtime;
 
 /// Why a flowgraph could not be built or run.
@@ -23,7 +24,7 @@ pub enum FlowgraphError {
 /// A FutureSDR runtime for running one flowgraph to completion. Its remote control
 /// port is disabled: these flowgraphs are batch jobs, several may run at once, and
 /// none should open a network socket.
-fn runtime() -> Runtime {
+fn runtime() -> Runtime<SmolScheduler> {
     futuresdr::runtime::config::set("ctrlport_enable", "false");
     Runtime::new()
 }

@@ -176,3 +176,81 @@ pub fn frames_dropped(stats: &RxStats) -> u64 {
         + stats.fcs_errors
         + stats.truncated
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phy::{DataFrame, FrameInfo, Rate};
+
+    fn info(start_sample: u64, evm_db: f32) -> FrameInfo {
+        FrameInfo {
+            start_sample,
+            cfo_hz: 0.0,
+            snr_db: 30.0,
+            evm_db,
+        }
+    }
+
+    fn data_rx(start: u64, psdu: Vec<u8>, fcs_ok: bool, evm_db: f32) -> RxFrame {
+        RxFrame::Data(DataFrame {
+            info: info(start, evm_db),
+            rate: Rate::Mbps12,
+            psdu,
+            fcs_ok,
+        })
+    }
+
+    #[test]
+    fn pairs_by_position_and_counts_bit_errors_and_losses() {
+        let psdu = |b: u8| vec![b; 10];
+        let sent: Vec<TxFrame> = (0..4)
+            .map(|i| TxFrame::Data {
+                psdu: psdu(i),
+                rate: Rate::Mbps12,
+            })
+            .collect();
+        let starts = [1000, 3000, 5000, 7000];
+        // Frame 0 intact; frame 1 lost; frame 2 with 3 bit errors and a failed FCS;
+        // frame 3 intact but detected 20 samples late; one spurious detection.
+        let mut corrupted = psdu(2);
+        corrupted[4] ^= 0b1000_0011;
+        let received = vec![
+            data_rx(1003, psdu(0), true, -30.0),
+            data_rx(4000, psdu(9), true, -30.0),
+            data_rx(4998, corrupted, false, -20.0),
+            data_rx(7020, psdu(3), true, -30.0),
+        ];
+        let m = measure(&sent, &starts, &received);
+        assert_eq!(m.frames_sent, 4);
+        assert_eq!(m.frames_received, 2, "frames 0 and 3 arrived with a valid FCS");
+        assert!((m.per - 0.5).abs() < 1e-12, "per {}", m.per);
+        assert_eq!(m.spurious_frames, 1, "the frame at 4000 matches no burst");
+        assert_eq!(m.frames_signal_ok, 3);
+        assert_eq!((m.bit_errors, m.bits_compared), (3, 3 * 80));
+        assert_eq!(m.ber, Some(3.0 / 240.0));
+        // Power mean of three -30 dB frames and one -20 dB frame.
+        let expected = 10.0 * ((3.0 * 1e-3 + 1e-2) / 4.0f64).log10();
+        assert!((m.evm_db.unwrap() - expected).abs() < 1e-9, "{:?}", m.evm_db);
+    }
+
+    #[test]
+    fn wrong_length_is_a_signal_mismatch_not_bit_errors() {
+        let sent = vec![TxFrame::Data {
+            psdu: vec![0; 10],
+            rate: Rate::Mbps12,
+        }];
+        let m = measure(&sent, &[500], &[data_rx(500, vec![0; 11], false, -25.0)]);
+        assert_eq!(m.signal_mismatches, 1);
+        assert_eq!(m.bits_compared, 0);
+        assert_eq!(m.ber, None, "no PSDU compared, so no BER");
+        assert_eq!(m.per, 1.0);
+    }
+
+    #[test]
+    fn symbol_evm_of_a_known_error() {
+        let sent = [Complex32::new(1.0, 0.0), Complex32::new(0.0, -1.0)];
+        let received = [Complex32::new(1.1, 0.0), Complex32::new(0.0, -0.9)];
+        // Error power 0.01 + 0.01 over reference power 2: -20 dB.
+        assert!((symbol_evm_db(&received, &sent) + 20.0).abs() < 1e-4);
+    }
+}

@@ -124,7 +124,7 @@ where
                 Err(e) => return Err(self.read_error(e).into()),
             }
         }
-        if filled % CF32_BYTES_PER_SAMPLE != 0 {
+        if !filled.is_multiple_of(CF32_BYTES_PER_SAMPLE) {
             // Only possible at the end of a file that changed after init() checked it.
             let len_bytes = file.metadata().map(|m| m.len()).unwrap_or(filled as u64);
             return Err(Cf32Error::PartialSample {

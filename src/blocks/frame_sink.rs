@@ -124,3 +124,51 @@ impl Default for FrameSink {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phy::{DataFrame, FrameInfo, Rate};
+    use futuresdr::runtime::mocker::Mocker;
+
+    fn frame(start_sample: u64) -> RxFrame {
+        RxFrame::Data(DataFrame {
+            info: FrameInfo {
+                start_sample,
+                cfo_hz: 1.0,
+                snr_db: 20.0,
+                evm_db: -25.0,
+            },
+            rate: Rate::Mbps36,
+            psdu: vec![1, 2, 3, 4, 5],
+            fcs_ok: false,
+        })
+    }
+
+    #[test]
+    fn keeps_frames_in_order_and_rejects_other_messages() {
+        let mut mocker = Mocker::new(FrameSink::new());
+        for start in [10, 20] {
+            let reply = mocker.post("in", Pmt::Any(Box::new(frame(start))));
+            assert!(matches!(reply, Ok(Pmt::Ok)), "{reply:?}");
+        }
+        let reply = mocker.post("in", Pmt::U32(7));
+        assert!(matches!(reply, Ok(Pmt::InvalidValue)), "{reply:?}");
+        let reply = mocker.post("in", Pmt::Any(Box::new("not a frame")));
+        assert!(matches!(reply, Ok(Pmt::InvalidValue)), "{reply:?}");
+        assert_eq!(mocker.frames(), &[frame(10), frame(20)][..]);
+        assert_eq!(mocker.rejected(), 2);
+    }
+
+    #[test]
+    fn channel_mode_forwards_every_frame() {
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        let mut mocker = Mocker::new(FrameSink::with_channel(sender));
+        for start in [5, 6, 7] {
+            mocker.post("in", Pmt::Any(Box::new(frame(start)))).unwrap();
+        }
+        let got: Vec<RxFrame> = receiver.try_iter().collect();
+        assert_eq!(got, vec![frame(5), frame(6), frame(7)]);
+        assert!(mocker.frames().is_empty(), "channel mode keeps no copy");
+    }
+}

@@ -293,3 +293,143 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phy::{Rate, SemanticHeader, StreamKind, BROADCAST};
+    use futuresdr::runtime::mocker::{Mocker, Writer};
+
+    const GAP: usize = 50;
+    const SEED: u8 = 5;
+
+    fn frames() -> Vec<TxFrame> {
+        let symbols: Vec<Complex32> = (0..100)
+            .map(|i| Complex32::from_polar(1.0, 0.1 * i as f32))
+            .collect();
+        vec![
+            TxFrame::Data {
+                psdu: (0..60).collect(),
+                rate: Rate::Mbps6,
+            },
+            TxFrame::Semantic {
+                header: SemanticHeader {
+                    kind: 0,
+                    stream: StreamKind::Public,
+                    destination: BROADCAST,
+                    task: 3,
+                    message_id: 77,
+                    fragment_index: 0,
+                    fragment_count: 1,
+                    n_symbols: symbols.len() as u16,
+                },
+                symbols,
+            },
+            TxFrame::Data {
+                psdu: (0..200).map(|i| (i * 7) as u8).collect(),
+                rate: Rate::Mbps54,
+            },
+        ]
+    }
+
+    /// The oracle: each frame's encoder output behind a gap, a gap at the end, and the
+    /// index of each burst's first sample.
+    fn expected(frames: &[TxFrame]) -> (Vec<Complex32>, Vec<usize>) {
+        let zero = Complex32::new(0.0, 0.0);
+        let mut samples = Vec::new();
+        let mut starts = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            samples.resize(samples.len() + GAP, zero);
+            starts.push(samples.len());
+            samples.extend(f.encode(scrambler_seed_for(SEED, i as u64)).unwrap());
+        }
+        samples.resize(samples.len() + GAP, zero);
+        (samples, starts)
+    }
+
+    /// Runs the mocked block with a small output buffer until it stops producing.
+    fn drain(mocker: &mut Mocker<FrameTransmitter<Writer<Complex32>>>) -> (Vec<Complex32>, Vec<ItemTag>) {
+        let (mut out, mut tags) = (Vec::new(), Vec::new());
+        loop {
+            mocker.output().reserve(1500);
+            mocker.run();
+            let (chunk, chunk_tags) = mocker.output().take();
+            if chunk.is_empty() {
+                return (out, tags);
+            }
+            tags.extend(chunk_tags.into_iter().map(|mut t| {
+                t.index += out.len();
+                t
+            }));
+            out.extend(chunk);
+        }
+    }
+
+    fn config() -> TransmitterConfig {
+        TransmitterConfig {
+            gap_samples: GAP,
+            scrambler_seed: SEED,
+        }
+    }
+
+    fn assert_matches_oracle(out: &[Complex32], tags: &[ItemTag], frames: &[TxFrame]) {
+        let (samples, starts) = expected(frames);
+        assert_eq!(out.len(), samples.len(), "output length: gaps plus encoded frames");
+        assert!(out == samples, "output must equal the encoders' output plus gaps");
+        let expected_tags: Vec<ItemTag> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &index)| ItemTag {
+                index,
+                tag: Tag::NamedUsize(BURST_START_TAG.to_string(), i),
+            })
+            .collect();
+        assert_eq!(tags, expected_tags, "one burst tag on each burst's first sample");
+    }
+
+    #[test]
+    fn queued_frames_become_gapped_tagged_bursts() {
+        let block = FrameTransmitter::<Writer<Complex32>>::with_buffers(config(), frames(), true);
+        let mut mocker = Mocker::new(block);
+        let (out, tags) = drain(&mut mocker);
+        assert_matches_oracle(&out, &tags, &frames());
+        assert_eq!(mocker.frames_sent(), 3);
+        assert_eq!(mocker.samples_written(), out.len() as u64);
+        let starts: Vec<u64> = tags.iter().map(|t| t.index as u64).collect();
+        assert_eq!(mocker.burst_starts(), &starts[..]);
+    }
+
+    #[test]
+    fn message_input_frames_are_sent_the_same_way() {
+        let block = FrameTransmitter::<Writer<Complex32>>::with_buffers(config(), [], false);
+        let mut mocker = Mocker::new(block);
+        for f in frames() {
+            assert!(matches!(mocker.post("in", Pmt::Any(Box::new(f))), Ok(Pmt::Ok)));
+        }
+        let (out_before_finish, tags_before) = drain(&mut mocker);
+        mocker.post("in", Pmt::Finished).unwrap();
+        let (tail, _) = drain(&mut mocker);
+        assert_eq!(tail.len(), GAP, "the closing gap follows Pmt::Finished");
+        let out = [out_before_finish, tail].concat();
+        assert_matches_oracle(&out, &tags_before, &frames());
+        let reply = mocker.post("in", Pmt::U32(1));
+        assert!(matches!(reply, Ok(Pmt::InvalidValue)), "{reply:?}");
+    }
+
+    #[test]
+    fn unencodable_frame_is_dropped_and_counted() {
+        let mut with_bad = frames();
+        with_bad.insert(
+            1,
+            TxFrame::Data {
+                psdu: vec![0; 5000],
+                rate: Rate::Mbps6,
+            },
+        );
+        let block = FrameTransmitter::<Writer<Complex32>>::with_buffers(config(), with_bad, true);
+        let mut mocker = Mocker::new(block);
+        let (out, tags) = drain(&mut mocker);
+        assert_eq!(mocker.encode_errors(), 1, "a 5000-byte PSDU cannot be encoded");
+        assert_matches_oracle(&out, &tags, &frames());
+    }
+}

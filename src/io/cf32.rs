@@ -15,22 +15,22 @@ pub const CF32_BYTES_PER_SAMPLE: usize = 8;
 /// Errors reading or writing a cf32 file; each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum Cf32Error {
-    #[error("cannot open IQ file {path}: {source}")]
+    #[error("cannot open IQ file {path}")]
     Open {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot create IQ file {path}: {source}")]
+    #[error("cannot create IQ file {path}")]
     Create {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("error reading IQ file {path}: {source}")]
+    #[error("error reading IQ file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("error writing IQ file {path}: {source}")]
+    #[error("error writing IQ file {path}")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -48,7 +48,7 @@ pub enum Cf32Error {
 /// If `bytes.len()` is not a multiple of [`CF32_BYTES_PER_SAMPLE`].
 pub fn decode_cf32(bytes: &[u8], out: &mut Vec<Complex32>) {
     assert!(
-        bytes.len() % CF32_BYTES_PER_SAMPLE == 0,
+        bytes.len().is_multiple_of(CF32_BYTES_PER_SAMPLE),
         "decode_cf32: expected a multiple of {CF32_BYTES_PER_SAMPLE} bytes, got {}",
         bytes.len()
     );
@@ -77,7 +77,7 @@ pub fn cf32_len_samples(path: &Path) -> Result<u64, Cf32Error> {
         source,
     })?;
     let len_bytes = meta.len();
-    if len_bytes % CF32_BYTES_PER_SAMPLE as u64 != 0 {
+    if !len_bytes.is_multiple_of(CF32_BYTES_PER_SAMPLE as u64) {
         return Err(Cf32Error::PartialSample {
             path: path.to_path_buf(),
             len_bytes,
@@ -102,7 +102,7 @@ pub fn read_cf32(path: impl AsRef<Path>) -> Result<Vec<Complex32>, Cf32Error> {
             source,
         })?;
     // The file may have changed since the length check.
-    if bytes.len() % CF32_BYTES_PER_SAMPLE != 0 {
+    if !bytes.len().is_multiple_of(CF32_BYTES_PER_SAMPLE) {
         return Err(Cf32Error::PartialSample {
             path: path.to_path_buf(),
             len_bytes: bytes.len() as u64,

@@ -3,6 +3,7 @@
 
 pub mod rate;
 pub mod received;
+pub mod rx;
 pub mod semantic_header;
 pub mod subcarriers;
 

@@ -132,7 +132,9 @@ impl Rate {
 
     /// The rate a RATE field (R1 in bit 0) names, `None` for the reserved codes.
     pub fn from_rate_field(field: u8) -> Option<Rate> {
-        Rate::ALL.into_iter().find(|r| r.rate_field() == field & 0x0f)
+        Rate::ALL
+            .into_iter()
+            .find(|r| r.rate_field() == field & 0x0f)
     }
 
     /// Number of OFDM data symbols for a PSDU of `psdu_bytes`, `N_SYM` (Equation 17-11):
@@ -167,7 +169,10 @@ mod tests {
         ];
         for (mbps, n_bpsc, n_cbps, n_dbps) in table {
             let r = Rate::from_mbps(mbps).unwrap();
-            assert_eq!((r.n_bpsc(), r.n_cbps(), r.n_dbps()), (n_bpsc, n_cbps, n_dbps));
+            assert_eq!(
+                (r.n_bpsc(), r.n_cbps(), r.n_dbps()),
+                (n_bpsc, n_cbps, n_dbps)
+            );
             let ratio = match r.code_rate() {
                 CodeRate::Half => (1, 2),
                 CodeRate::TwoThirds => (2, 3),

@@ -1,6 +1,9 @@
 //! OFDM receiver, IEEE 802.11-2016 17.3.12 and 17.3.5: one stage per file.
 
 pub mod demapper;
+pub mod sync_short;
+#[cfg(test)]
+mod test_support;
 pub mod viterbi;
 
 pub use viterbi::ViterbiDecoder;

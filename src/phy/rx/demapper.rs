@@ -17,19 +17,10 @@
 //! LLRs: `K_MOD^2 |H_k|^2 / noise_var` times a quantization scale. Outputs are `i8` soft
 //! values, positive favouring a 1, clamped to +-127, as the Viterbi decoder takes them.
 
+use crate::phy::constellation::k_mod;
 use crate::phy::rate::Modulation;
 use crate::phy::subcarriers::N_DATA;
 use num_complex::Complex32;
-
-/// Normalization factor `K_MOD` of Table 17-11: unit average power per point.
-pub fn k_mod(m: Modulation) -> f32 {
-    match m {
-        Modulation::Bpsk => 1.0,
-        Modulation::Qpsk => std::f32::consts::FRAC_1_SQRT_2,
-        Modulation::Qam16 => 1.0 / 10f32.sqrt(),
-        Modulation::Qam64 => 1.0 / 42f32.sqrt(),
-    }
-}
 
 #[inline(always)]
 fn quantize(x: f32) -> i8 {
@@ -221,6 +212,23 @@ mod tests {
                         s != 0 && (s > 0) == (b == 1),
                         "{m:?} point {p} bit {j}: soft {s}"
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sign_matches_the_shared_mapper() {
+        // Second oracle: the transmitter's mapper, on every bit pattern of one point.
+        for m in MODS {
+            let n = m.n_bpsc();
+            for word in 0..(1u32 << n) {
+                let bits: Vec<u8> = (0..n).map(|j| ((word >> j) & 1) as u8).collect();
+                let mut pts = Vec::new();
+                crate::phy::constellation::map_bits(&bits, m, &mut pts);
+                let soft = demap_one(pts[0], m, 1.0);
+                for j in 0..n {
+                    assert!((soft[j] > 0) == (bits[j] == 1), "{m:?} bits {bits:?} bit {j}");
                 }
             }
         }

@@ -1,6 +1,8 @@
 //! OFDM receiver, IEEE 802.11-2016 17.3.12 and 17.3.5: one stage per file.
 
+pub mod channel_estimator;
 pub mod demapper;
+pub mod ofdm_demod;
 pub mod sync_short;
 #[cfg(test)]
 mod test_support;

@@ -2,7 +2,9 @@
 
 pub mod channel_estimator;
 pub mod demapper;
+pub mod equalizer;
 pub mod ofdm_demod;
+pub mod soft_bits;
 pub mod sync_short;
 #[cfg(test)]
 mod test_support;

@@ -5,6 +5,7 @@ pub mod demapper;
 pub mod equalizer;
 pub mod ofdm_demod;
 pub mod soft_bits;
+pub mod sync_long;
 pub mod sync_short;
 #[cfg(test)]
 mod test_support;

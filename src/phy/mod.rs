@@ -17,6 +17,7 @@ pub mod scrambler;
 pub mod semantic_header;
 pub mod signal_field;
 pub mod subcarriers;
+pub mod tx;
 
 pub use error::TxError;
 pub use num_complex::Complex32;

@@ -5,8 +5,8 @@
 //! ```
 
 use super::{runtime, FlowgraphError};
-use crate::blocks::{ChannelModel, FrameReceiver, FrameSink, FrameTransmitter, TransmitterConfig};
 use crate::blocks::TxFrame;
+use crate::blocks::{ChannelModel, FrameReceiver, FrameSink, FrameTransmitter, TransmitterConfig};
 use crate::channel::{ChannelConfig, ChannelSimulator};
 use crate::phy::rx::ReceiverConfig;
 use crate::phy::{RxFrame, RxStats};
@@ -43,7 +43,11 @@ pub fn loopback(
     let mut fg = runtime().run(fg)?;
 
     let (frames_sent, burst_starts, samples) = transmitter.with(&fg, |tx| {
-        (tx.frames_sent(), tx.burst_starts().to_vec(), tx.samples_written())
+        (
+            tx.frames_sent(),
+            tx.burst_starts().to_vec(),
+            tx.samples_written(),
+        )
     })?;
     let stats = fg.block(&receiver)?.stats();
     let received = fg.block_mut(&decoded)?.take_frames();

@@ -68,7 +68,10 @@ fn evm_sums(received: &[Complex32], sent: &[Complex32]) -> (f64, f64) {
         .iter()
         .zip(sent)
         .fold((0.0, 0.0), |(e, p), (r, s)| {
-            (e + f64::from((r - s).norm_sqr()), p + f64::from(s.norm_sqr()))
+            (
+                e + f64::from((r - s).norm_sqr()),
+                p + f64::from(s.norm_sqr()),
+            )
         })
 }
 
@@ -95,8 +98,7 @@ pub fn measure(sent: &[TxFrame], burst_starts: &[u64], received: &[RxFrame]) -> 
         let info = frame.info();
         evm_lin_sum += 10f64.powf(f64::from(info.evm_db) / 10.0);
         evm_count += 1;
-        let Some(i) = nearest_burst(burst_starts, info.start_sample).filter(|&i| !paired[i])
-        else {
+        let Some(i) = nearest_burst(burst_starts, info.start_sample).filter(|&i| !paired[i]) else {
             m.spurious_frames += 1;
             continue;
         };
@@ -222,7 +224,10 @@ mod tests {
         ];
         let m = measure(&sent, &starts, &received);
         assert_eq!(m.frames_sent, 4);
-        assert_eq!(m.frames_received, 2, "frames 0 and 3 arrived with a valid FCS");
+        assert_eq!(
+            m.frames_received, 2,
+            "frames 0 and 3 arrived with a valid FCS"
+        );
         assert!((m.per - 0.5).abs() < 1e-12, "per {}", m.per);
         assert_eq!(m.spurious_frames, 1, "the frame at 4000 matches no burst");
         assert_eq!(m.frames_signal_ok, 3);
@@ -230,7 +235,11 @@ mod tests {
         assert_eq!(m.ber, Some(3.0 / 240.0));
         // Power mean of three -30 dB frames and one -20 dB frame.
         let expected = 10.0 * ((3.0 * 1e-3 + 1e-2) / 4.0f64).log10();
-        assert!((m.evm_db.unwrap() - expected).abs() < 1e-9, "{:?}", m.evm_db);
+        assert!(
+            (m.evm_db.unwrap() - expected).abs() < 1e-9,
+            "{:?}",
+            m.evm_db
+        );
     }
 
     #[test]

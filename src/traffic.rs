@@ -72,8 +72,14 @@ mod tests {
 
     #[test]
     fn sizes_outside_the_length_field_are_rejected() {
-        assert!(random_data_frames(1, Rate::Mbps6, 4, 0).is_err(), "no room for payload");
-        assert!(random_data_frames(1, Rate::Mbps6, 4096, 0).is_err(), "over 4095 bytes");
+        assert!(
+            random_data_frames(1, Rate::Mbps6, 4, 0).is_err(),
+            "no room for payload"
+        );
+        assert!(
+            random_data_frames(1, Rate::Mbps6, 4096, 0).is_err(),
+            "over 4095 bytes"
+        );
         assert!(random_data_frames(1, Rate::Mbps6, 4095, 0).is_ok());
         assert!(random_data_frames(1, Rate::Mbps6, 5, 0).is_ok());
     }

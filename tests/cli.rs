@@ -16,7 +16,11 @@ fn loopback_json_is_one_object_with_the_required_fields() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "loopback failed: {stderr}");
     let stdout = String::from_utf8(out.stdout).expect("UTF-8 stdout");
-    assert_eq!(stdout.trim().lines().count(), 1, "stdout must be one JSON line: {stdout}");
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "stdout must be one JSON line: {stdout}"
+    );
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("valid JSON");
     for field in [
         "frames_sent",
@@ -27,7 +31,10 @@ fn loopback_json_is_one_object_with_the_required_fields() {
         "samples",
         "elapsed_s",
     ] {
-        assert!(report.get(field).is_some(), "missing field {field}: {report}");
+        assert!(
+            report.get(field).is_some(),
+            "missing field {field}: {report}"
+        );
     }
     assert_eq!(report["frames_sent"], 5);
     // 30 dB AWGN at 24 Mb/s: every frame arrives.
@@ -52,15 +59,31 @@ fn an_invalid_rate_is_refused_with_the_valid_list() {
 fn tx_then_rx_recovers_every_frame_from_the_file() {
     let path = std::env::temp_dir().join(format!("m4sc-cli-{}.cf32", std::process::id()));
     let path_str = path.to_str().unwrap();
-    let out = m4sc(&["tx", "--output", path_str, "--frames", "4", "--rate", "36", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = m4sc(&[
+        "tx", "--output", path_str, "--frames", "4", "--rate", "36", "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let tx: serde_json::Value = serde_json::from_slice(&out.stdout).expect("tx JSON");
     let out = m4sc(&["rx", "--input", path_str, "--json"]);
     std::fs::remove_file(&path).unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rx: serde_json::Value = serde_json::from_slice(&out.stdout).expect("rx JSON");
-    assert_eq!(rx["samples"], tx["samples"], "rx must read every sample tx wrote");
-    assert_eq!(rx["frames_decoded"], 4, "noise-free file: every frame decodes: {rx}");
+    assert_eq!(
+        rx["samples"], tx["samples"],
+        "rx must read every sample tx wrote"
+    );
+    assert_eq!(
+        rx["frames_decoded"], 4,
+        "noise-free file: every frame decodes: {rx}"
+    );
     assert_eq!(rx["frames_dropped"], 0);
 }
 

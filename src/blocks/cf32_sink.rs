@@ -178,7 +178,10 @@ mod tests {
         let back = read_cf32(&dst_path).unwrap();
         std::fs::remove_file(&src_path).unwrap();
         std::fs::remove_file(&dst_path).unwrap();
-        assert_eq!(back, samples, "a file copied through the runtime must be identical");
+        assert_eq!(
+            back, samples,
+            "a file copied through the runtime must be identical"
+        );
         Ok(())
     }
 }

@@ -171,7 +171,10 @@ mod tests {
         mocker.run();
         std::fs::remove_file(&path).unwrap();
         let (out, _) = mocker.output().get();
-        assert_eq!(out, samples, "source must reproduce the file's samples exactly");
+        assert_eq!(
+            out, samples,
+            "source must reproduce the file's samples exactly"
+        );
     }
 
     #[test]
@@ -184,7 +187,10 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let err = result.expect_err("a 13-byte file must be rejected, not truncated");
         let cf32 = err.downcast_ref::<Cf32Error>().expect("typed cf32 error");
-        assert!(matches!(cf32, Cf32Error::PartialSample { len_bytes: 13, .. }), "{cf32:?}");
+        assert!(
+            matches!(cf32, Cf32Error::PartialSample { len_bytes: 13, .. }),
+            "{cf32:?}"
+        );
         assert!(err.to_string().contains("cut.cf32"), "{err}");
     }
 
@@ -195,7 +201,10 @@ mod tests {
         let (kernel, mo, meta) = mocker.parts_mut();
         let err = futuresdr::runtime::Runtime::block_on(kernel.init(mo, meta)).unwrap_err();
         assert!(
-            matches!(err.downcast_ref::<Cf32Error>(), Some(Cf32Error::Open { .. })),
+            matches!(
+                err.downcast_ref::<Cf32Error>(),
+                Some(Cf32Error::Open { .. })
+            ),
             "{err:?}"
         );
     }

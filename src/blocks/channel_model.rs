@@ -248,9 +248,17 @@ mod tests {
             }
         }
         assert_eq!(mocker.bursts(), 2, "one redraw per tag");
-        assert_eq!(output.len(), input.len(), "one output sample per input sample");
+        assert_eq!(
+            output.len(),
+            input.len(),
+            "one output sample per input sample"
+        );
         assert_eq!(output, expected, "block output must equal the simulator's");
         let tagged: Vec<usize> = out_tags.iter().map(|t| t.index).collect();
-        assert_eq!(tagged, vec![500, 1800], "burst tags must stay on their samples");
+        assert_eq!(
+            tagged,
+            vec![500, 1800],
+            "burst tags must stay on their samples"
+        );
     }
 }

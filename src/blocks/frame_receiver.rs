@@ -86,7 +86,10 @@ where
 
     async fn post_frames(&mut self, mo: &mut MessageOutputs) -> Result<()> {
         for frame in self.frames.drain(..) {
-            debug!("posting frame starting at sample {}", frame.info().start_sample);
+            debug!(
+                "posting frame starting at sample {}",
+                frame.info().start_sample
+            );
             mo.post("out", Pmt::Any(Box::new(frame))).await?;
             self.frames_posted += 1;
         }
@@ -179,7 +182,11 @@ mod tests {
     fn posts_exactly_the_kernels_frames() {
         let samples = received_samples();
         let (expected, expected_stats) = oracle(&samples);
-        assert_eq!(expected.len(), 4, "the scenario must decode all four frames");
+        assert_eq!(
+            expected.len(),
+            4,
+            "the scenario must decode all four frames"
+        );
 
         let mut mocker = Mocker::new(FrameReceiver::<Reader<Complex32>>::with_buffers(config()));
         mocker.input().set(samples);
@@ -192,8 +199,15 @@ mod tests {
                 other => panic!("expected Pmt::Any, got {other:?}"),
             })
             .collect();
-        assert_eq!(posted, expected, "block must post what Receiver::process returns");
-        assert_eq!(mocker.stats(), expected_stats, "counters must match the kernel's");
+        assert_eq!(
+            posted, expected,
+            "block must post what Receiver::process returns"
+        );
+        assert_eq!(
+            mocker.stats(),
+            expected_stats,
+            "counters must match the kernel's"
+        );
         assert_eq!(mocker.frames_posted(), 4);
     }
 

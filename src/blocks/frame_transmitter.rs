@@ -348,7 +348,9 @@ mod tests {
     }
 
     /// Runs the mocked block with a small output buffer until it stops producing.
-    fn drain(mocker: &mut Mocker<FrameTransmitter<Writer<Complex32>>>) -> (Vec<Complex32>, Vec<ItemTag>) {
+    fn drain(
+        mocker: &mut Mocker<FrameTransmitter<Writer<Complex32>>>,
+    ) -> (Vec<Complex32>, Vec<ItemTag>) {
         let (mut out, mut tags) = (Vec::new(), Vec::new());
         loop {
             mocker.output().reserve(1500);
@@ -374,8 +376,15 @@ mod tests {
 
     fn assert_matches_oracle(out: &[Complex32], tags: &[ItemTag], frames: &[TxFrame]) {
         let (samples, starts) = expected(frames);
-        assert_eq!(out.len(), samples.len(), "output length: gaps plus encoded frames");
-        assert!(out == samples, "output must equal the encoders' output plus gaps");
+        assert_eq!(
+            out.len(),
+            samples.len(),
+            "output length: gaps plus encoded frames"
+        );
+        assert!(
+            out == samples,
+            "output must equal the encoders' output plus gaps"
+        );
         let expected_tags: Vec<ItemTag> = starts
             .iter()
             .enumerate()
@@ -384,7 +393,10 @@ mod tests {
                 tag: Tag::NamedUsize(BURST_START_TAG.to_string(), i),
             })
             .collect();
-        assert_eq!(tags, expected_tags, "one burst tag on each burst's first sample");
+        assert_eq!(
+            tags, expected_tags,
+            "one burst tag on each burst's first sample"
+        );
     }
 
     #[test]
@@ -404,7 +416,10 @@ mod tests {
         let block = FrameTransmitter::<Writer<Complex32>>::with_buffers(config(), [], false);
         let mut mocker = Mocker::new(block);
         for f in frames() {
-            assert!(matches!(mocker.post("in", Pmt::Any(Box::new(f))), Ok(Pmt::Ok)));
+            assert!(matches!(
+                mocker.post("in", Pmt::Any(Box::new(f))),
+                Ok(Pmt::Ok)
+            ));
         }
         let (out_before_finish, tags_before) = drain(&mut mocker);
         mocker.post("in", Pmt::Finished).unwrap();
@@ -429,7 +444,11 @@ mod tests {
         let block = FrameTransmitter::<Writer<Complex32>>::with_buffers(config(), with_bad, true);
         let mut mocker = Mocker::new(block);
         let (out, tags) = drain(&mut mocker);
-        assert_eq!(mocker.encode_errors(), 1, "a 5000-byte PSDU cannot be encoded");
+        assert_eq!(
+            mocker.encode_errors(),
+            1,
+            "a 5000-byte PSDU cannot be encoded"
+        );
         assert_matches_oracle(&out, &tags, &frames());
     }
 }

@@ -52,8 +52,20 @@ mod tests {
         let seeds: Vec<u8> = (0..127).map(|i| scrambler_seed_for(93, i)).collect();
         let mut sorted = seeds.clone();
         sorted.sort_unstable();
-        assert_eq!(sorted, (1..=127).collect::<Vec<u8>>(), "a seed repeats or is zero");
-        assert_eq!(scrambler_seed_for(93, 127), 93, "sequence must have period 127");
-        assert_eq!(scrambler_seed_for(127, 1), 1, "127 must wrap to 1, never to 0");
+        assert_eq!(
+            sorted,
+            (1..=127).collect::<Vec<u8>>(),
+            "a seed repeats or is zero"
+        );
+        assert_eq!(
+            scrambler_seed_for(93, 127),
+            93,
+            "sequence must have period 127"
+        );
+        assert_eq!(
+            scrambler_seed_for(127, 1),
+            1,
+            "127 must wrap to 1, never to 0"
+        );
     }
 }

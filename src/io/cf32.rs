@@ -154,7 +154,11 @@ mod tests {
         write_cf32(&path, &samples).unwrap();
         let back = read_cf32(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(back.len(), samples.len(), "sample count changed in round trip");
+        assert_eq!(
+            back.len(),
+            samples.len(),
+            "sample count changed in round trip"
+        );
         for (a, b) in samples.iter().zip(&back) {
             assert_eq!(a.re.to_bits(), b.re.to_bits(), "real part changed");
             assert_eq!(a.im.to_bits(), b.im.to_bits(), "imaginary part changed");
@@ -166,7 +170,11 @@ mod tests {
         // GNU Radio convention: I then Q, each little-endian f32. 1.0f32 = 0x3f800000.
         let mut bytes = Vec::new();
         encode_cf32(&[Complex32::new(1.0, -2.0)], &mut bytes);
-        assert_eq!(bytes, [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0], "wrong byte layout");
+        assert_eq!(
+            bytes,
+            [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0],
+            "wrong byte layout"
+        );
     }
 
     #[test]

@@ -94,3 +94,18 @@ fn rx_of_a_missing_file_names_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/nonexistent/capture.cf32"), "{stderr}");
 }
+
+#[test]
+fn rx_of_a_cut_file_is_refused_not_truncated() {
+    let path = std::env::temp_dir().join(format!("m4sc-cut-{}.cf32", std::process::id()));
+    std::fs::write(&path, [0u8; 8 * 100 + 3]).unwrap();
+    let out = m4sc(&["rx", "--input", path.to_str().unwrap(), "--json"]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(!out.status.success(), "a partial sample must be an error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("803 bytes") && stderr.contains("m4sc-cut-"),
+        "error must give the length and name the file: {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no report for a malformed file");
+}

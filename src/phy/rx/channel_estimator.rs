@@ -39,8 +39,13 @@ impl ChannelEstimate {
             gain += h[b].norm_sqr();
         }
         let mean_gain = gain / N_USED as f32;
-        let noise_var = (diff_power / (2.0 * N_USED as f32)).max(MIN_RELATIVE_NOISE_VAR * mean_gain);
-        Self { h, noise_var, mean_gain }
+        let noise_var =
+            (diff_power / (2.0 * N_USED as f32)).max(MIN_RELATIVE_NOISE_VAR * mean_gain);
+        Self {
+            h,
+            noise_var,
+            mean_gain,
+        }
     }
 
     /// Signal-to-noise ratio in dB, referred to the time domain: received signal power
@@ -77,7 +82,11 @@ mod tests {
         let gain = Complex32::from_polar(0.7, 1.1);
         let est = estimate(gain, 0.0, 1);
         for k in (-26i32..=26).filter(|&k| k != 0) {
-            assert!((est.h[fft_bin(k)] - gain).norm() < 1e-5, "H_{k} = {}", est.h[fft_bin(k)]);
+            assert!(
+                (est.h[fft_bin(k)] - gain).norm() < 1e-5,
+                "H_{k} = {}",
+                est.h[fft_bin(k)]
+            );
         }
         assert_eq!(est.h[0], Complex32::new(0.0, 0.0), "DC is unused");
     }
@@ -98,9 +107,15 @@ mod tests {
             }
             let mean_var = sum_var / n as f32;
             let want = noise_time * 52.0 / 64.0;
-            assert!((mean_var / want - 1.0).abs() < 0.2, "{snr_db} dB: {mean_var} vs {want}");
+            assert!(
+                (mean_var / want - 1.0).abs() < 0.2,
+                "{snr_db} dB: {mean_var} vs {want}"
+            );
             let mean_snr = sum_snr / n as f32;
-            assert!((mean_snr - snr_db).abs() < 1.0, "{snr_db} dB: SNR estimate {mean_snr}");
+            assert!(
+                (mean_snr - snr_db).abs() < 1.0,
+                "{snr_db} dB: SNR estimate {mean_snr}"
+            );
         }
     }
 }

@@ -31,7 +31,9 @@ impl FrameDecoder {
         let FrameKind::Data { rate, length } = frame.kind else {
             return None;
         };
-        let map_index = crate::phy::rate::Rate::ALL.iter().position(|r| *r == rate)?;
+        let map_index = crate::phy::rate::Rate::ALL
+            .iter()
+            .position(|r| *r == rate)?;
         let n_sym = rate.n_sym(length);
         let m = rate.modulation();
         let weights = Self::soft_weights(frame);
@@ -52,7 +54,11 @@ impl FrameDecoder {
         scrambler.scramble(&mut self.bits[SEED_BITS..SERVICE_BITS + 8 * length]);
         let psdu: Vec<u8> = self.bits[SERVICE_BITS..SERVICE_BITS + 8 * length]
             .chunks_exact(8)
-            .map(|b| b.iter().enumerate().fold(0u8, |acc, (j, &bit)| acc | (bit << j)))
+            .map(|b| {
+                b.iter()
+                    .enumerate()
+                    .fold(0u8, |acc, (j, &bit)| acc | (bit << j))
+            })
             .collect();
         let fcs_ok = check_fcs(&psdu);
         let evm = sq_err / (n_sym * N_DATA) as f32;

@@ -228,7 +228,10 @@ mod tests {
                 crate::phy::constellation::map_bits(&bits, m, &mut pts);
                 let soft = demap_one(pts[0], m, 1.0);
                 for j in 0..n {
-                    assert!((soft[j] > 0) == (bits[j] == 1), "{m:?} bits {bits:?} bit {j}");
+                    assert!(
+                        (soft[j] > 0) == (bits[j] == 1),
+                        "{m:?} bits {bits:?} bit {j}"
+                    );
                 }
             }
         }

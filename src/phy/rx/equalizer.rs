@@ -34,10 +34,19 @@ impl Equalizer {
             let h = est.h[fft_bin(k)];
             gain[i] = h.norm_sqr();
             // A zero estimate (deep fade or silence) gives a zero weight, not a NaN.
-            inv_h[i] = if gain[i] > 0.0 { h.conj() / gain[i] } else { Complex32::new(0.0, 0.0) };
+            inv_h[i] = if gain[i] > 0.0 {
+                h.conj() / gain[i]
+            } else {
+                Complex32::new(0.0, 0.0)
+            };
         }
         let pilot_conj_h = PILOT_SUBCARRIERS.map(|k| est.h[fft_bin(k)].conj());
-        Self { inv_h, gain, pilot_conj_h, noise_var: est.noise_var }
+        Self {
+            inv_h,
+            gain,
+            pilot_conj_h,
+            noise_var: est.noise_var,
+        }
     }
 
     /// `|H_k|^2` of the 48 data subcarriers, in data order.
@@ -48,7 +57,13 @@ impl Equalizer {
     /// Noise variance of each data subcarrier after equalization, `noise_var / |H_k|^2`
     /// (infinite on a subcarrier with a zero estimate).
     pub fn post_noise_var(&self) -> [f32; N_DATA] {
-        self.gain.map(|g| if g > 0.0 { self.noise_var / g } else { f32::INFINITY })
+        self.gain.map(|g| {
+            if g > 0.0 {
+                self.noise_var / g
+            } else {
+                f32::INFINITY
+            }
+        })
     }
 
     /// Equalizes one OFDM symbol. `bins`: 64 FFT bins; `symbol_index`: the pilot polarity
@@ -62,12 +77,19 @@ impl Equalizer {
     ) -> f32 {
         let expected = pilot_values(symbol_index);
         let mut acc = Complex32::new(0.0, 0.0);
-        for ((&k, &ch), &e) in PILOT_SUBCARRIERS.iter().zip(&self.pilot_conj_h).zip(&expected) {
+        for ((&k, &ch), &e) in PILOT_SUBCARRIERS
+            .iter()
+            .zip(&self.pilot_conj_h)
+            .zip(&expected)
+        {
             acc += bins[fft_bin(k)] * ch * e;
         }
         let norm = acc.norm();
-        let correction =
-            if norm > 0.0 && norm.is_finite() { acc.conj() / norm } else { Complex32::new(1.0, 0.0) };
+        let correction = if norm > 0.0 && norm.is_finite() {
+            acc.conj() / norm
+        } else {
+            Complex32::new(1.0, 0.0)
+        };
         for ((o, &k), &inv) in out.iter_mut().zip(&DATA_SUBCARRIERS).zip(&self.inv_h) {
             *o = bins[fft_bin(k)] * (inv * correction);
         }
@@ -87,13 +109,18 @@ mod tests {
         for k in (-26i32..=26).filter(|&k| k != 0) {
             est_h[fft_bin(k)] = Complex32::from_polar(0.5 + 0.01 * (k + 26) as f32, 0.1 * k as f32);
         }
-        let est = ChannelEstimate { h: est_h, noise_var: 0.01, mean_gain: 1.0 };
+        let est = ChannelEstimate {
+            h: est_h,
+            noise_var: 0.01,
+            mean_gain: 1.0,
+        };
         let eq = Equalizer::new(&est);
         let phi = 0.4f32;
         let rot = Complex32::from_polar(1.0, phi);
         let mut bins = [Complex32::new(0.0, 0.0); FFT_LEN];
-        let data: Vec<Complex32> =
-            (0..N_DATA).map(|i| Complex32::from_polar(1.0, i as f32)).collect();
+        let data: Vec<Complex32> = (0..N_DATA)
+            .map(|i| Complex32::from_polar(1.0, i as f32))
+            .collect();
         for (i, &k) in DATA_SUBCARRIERS.iter().enumerate() {
             bins[fft_bin(k)] = est_h[fft_bin(k)] * data[i] * rot;
         }
@@ -102,9 +129,17 @@ mod tests {
         }
         let mut out = [Complex32::new(0.0, 0.0); N_DATA];
         let got_phi = eq.equalize(&bins, 5, &mut out);
-        assert!((got_phi - phi).abs() < 1e-5, "common phase {got_phi} vs {phi}");
+        assert!(
+            (got_phi - phi).abs() < 1e-5,
+            "common phase {got_phi} vs {phi}"
+        );
         for i in 0..N_DATA {
-            assert!((out[i] - data[i]).norm() < 1e-5, "subcarrier {i}: {} vs {}", out[i], data[i]);
+            assert!(
+                (out[i] - data[i]).norm() < 1e-5,
+                "subcarrier {i}: {} vs {}",
+                out[i],
+                data[i]
+            );
         }
         let nv = eq.post_noise_var();
         assert!((nv[0] - 0.01 / est_h[fft_bin(-26)].norm_sqr()).abs() < 1e-7);

@@ -37,9 +37,14 @@ const MAX_SEMANTIC_OFDM_SYMBOLS: usize = 4095;
 /// What a frame carries, from its SIGNAL field.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FrameKind {
-    Data { rate: Rate, length: usize },
+    Data {
+        rate: Rate,
+        length: usize,
+    },
     /// `n_ofdm`: OFDM symbols after SIGNAL (header included).
-    Semantic { n_ofdm: usize },
+    Semantic {
+        n_ofdm: usize,
+    },
 }
 
 /// A frame whose preamble and SIGNAL decoded; the payload may still be arriving.
@@ -47,6 +52,8 @@ pub enum FrameKind {
 pub struct SyncedFrame {
     /// Absolute index of the first STF sample.
     pub start: u64,
+    /// Detection position (see [`Detection::trigger`]).
+    pub trigger: u64,
     pub kind: FrameKind,
     pub derotator: Derotator,
     pub equalizer: Equalizer,
@@ -78,8 +85,7 @@ impl SyncedFrame {
     }
 
     pub fn cfo_hz(&self) -> f32 {
-        (self.derotator.cfo_rad_per_sample() * SAMPLE_RATE_HZ / (2.0 * std::f64::consts::PI))
-            as f32
+        (self.derotator.cfo_rad_per_sample() * SAMPLE_RATE_HZ / (2.0 * std::f64::consts::PI)) as f32
     }
 }
 
@@ -97,7 +103,10 @@ pub enum SyncOutcome {
     /// More samples are needed, up to this absolute index.
     NeedSamples(u64),
     /// No frame; resume detection at `resume`.
-    Rejected { reason: Rejection, resume: u64 },
+    Rejected {
+        reason: Rejection,
+        resume: u64,
+    },
     Synced(Box<SyncedFrame>),
 }
 
@@ -146,7 +155,8 @@ impl FrameDecoder {
     /// FFT of the 64-sample window at absolute index `start` into `self.bins`.
     pub(super) fn fft_at(&mut self, buf: &[Complex32], buf_start: u64, start: u64, d: &Derotator) {
         let i = (start - buf_start) as usize;
-        self.demod.demodulate(&buf[i..i + FFT_LEN], start, d, &mut self.bins);
+        self.demod
+            .demodulate(&buf[i..i + FFT_LEN], start, d, &mut self.bins);
     }
 
     /// Per-subcarrier soft-value weights: `|H_k|^2 / noise_var` (the LLR scale) times
@@ -190,27 +200,39 @@ impl FrameDecoder {
         at_end: bool,
     ) -> SyncOutcome {
         let buf_end = buf_start + buf.len() as u64;
-        let needed = LongSynchronizer::samples_needed(det) + SIGNAL_OFFSET - LTF1_OFFSET
-            + SYMBOL_LEN as u64;
+        let needed =
+            LongSynchronizer::samples_needed(det) + SIGNAL_OFFSET - LTF1_OFFSET + SYMBOL_LEN as u64;
         if buf_end < needed {
             return if at_end {
-                SyncOutcome::Rejected { reason: Rejection::Truncated, resume: buf_end }
+                SyncOutcome::Rejected {
+                    reason: Rejection::Truncated,
+                    resume: buf_end,
+                }
             } else {
                 SyncOutcome::NeedSamples(needed)
             };
         }
         let Some(ls) = self.long_sync.synchronize(buf, buf_start, det) else {
-            return SyncOutcome::Rejected { reason: Rejection::Sync, resume: det.trigger + 80 };
+            return SyncOutcome::Rejected {
+                reason: Rejection::Sync,
+                resume: det.trigger + 80,
+            };
         };
         let start = ls.ltf_start - LTF1_OFFSET;
         let derotator = Derotator::new(ls.cfo_rad_per_sample, ls.ltf_start);
         self.fft_at(buf, buf_start, ls.ltf_start - TIMING_BACKOFF, &derotator);
         let y1 = self.bins;
-        self.fft_at(buf, buf_start, ls.ltf_start + FFT_LEN as u64 - TIMING_BACKOFF, &derotator);
+        self.fft_at(
+            buf,
+            buf_start,
+            ls.ltf_start + FFT_LEN as u64 - TIMING_BACKOFF,
+            &derotator,
+        );
         let estimate = ChannelEstimate::from_ltf(&y1, &self.bins);
         let equalizer = Equalizer::new(&estimate);
         let mut frame = SyncedFrame {
             start,
+            trigger: det.trigger,
             kind: FrameKind::Semantic { n_ofdm: 0 },
             derotator,
             equalizer,
@@ -222,7 +244,10 @@ impl FrameDecoder {
                 frame.kind = kind;
                 SyncOutcome::Synced(Box::new(frame))
             }
-            Err(reason) => SyncOutcome::Rejected { reason: Rejection::Signal(reason), resume },
+            Err(reason) => SyncOutcome::Rejected {
+                reason: Rejection::Signal(reason),
+                resume,
+            },
         }
     }
 
@@ -239,7 +264,8 @@ impl FrameDecoder {
         self.mother.clear();
         self.mother.resize(self.bpsk_map.block_len(), 0);
         self.bpsk_map.scatter(&self.symbol_soft, &mut self.mother);
-        self.viterbi.decode(&self.mother, SIGNAL_BITS, &mut self.bits);
+        self.viterbi
+            .decode(&self.mother, SIGNAL_BITS, &mut self.bits);
         let mut bits = [0u8; SIGNAL_BITS];
         bits.copy_from_slice(&self.bits);
         let signal = Signal::from_bits(&bits).map_err(|e| e.to_string())?;
@@ -251,7 +277,9 @@ impl FrameDecoder {
             Ok(FrameKind::Data { rate, length })
         } else if signal.rate_field == SEMANTIC_RATE_FIELD {
             if !(HEADER_OFDM_SYMBOLS..=MAX_SEMANTIC_OFDM_SYMBOLS).contains(&length) {
-                return Err(format!("semantic frame LENGTH {length} below the 4 header symbols"));
+                return Err(format!(
+                    "semantic frame LENGTH {length} below the 4 header symbols"
+                ));
             }
             Ok(FrameKind::Semantic { n_ofdm: length })
         } else {

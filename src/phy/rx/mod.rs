@@ -6,6 +6,7 @@ pub mod demapper;
 pub mod equalizer;
 pub mod frame_decoder;
 pub mod ofdm_demod;
+pub mod parallel;
 pub mod receiver;
 pub mod semantic_decoder;
 pub mod soft_bits;
@@ -15,8 +16,9 @@ pub mod sync_short;
 mod test_support;
 pub mod viterbi;
 
-pub use viterbi::ViterbiDecoder;
+pub use parallel::decode_parallel;
 pub use receiver::{Receiver, ReceiverConfig};
+pub use viterbi::ViterbiDecoder;
 
 #[cfg(test)]
 mod tests;

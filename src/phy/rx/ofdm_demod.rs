@@ -28,7 +28,11 @@ impl Derotator {
             let (s, c) = (-cfo_rad_per_sample * k as f64).sin_cos();
             *r = Complex32::new(c as f32, s as f32);
         }
-        Self { cfo_rad_per_sample, reference, ramp }
+        Self {
+            cfo_rad_per_sample,
+            reference,
+            ramp,
+        }
     }
 
     pub fn cfo_rad_per_sample(&self) -> f64 {
@@ -105,17 +109,25 @@ mod tests {
         let mut bins = [Complex32::new(0.0, 0.0); FFT_LEN];
         demod.demodulate(&lts, 0, &Derotator::new(0.0, 0), &mut bins);
         for k in -32..32 {
-            let want = if (-26..=26).contains(&k) { ltf_subcarrier(k) } else { 0.0 };
+            let want = if (-26..=26).contains(&k) {
+                ltf_subcarrier(k)
+            } else {
+                0.0
+            };
             let got = bins[fft_bin(k)];
-            assert!((got - Complex32::new(want, 0.0)).norm() < 1e-5, "k={k}: {got}");
+            assert!(
+                (got - Complex32::new(want, 0.0)).norm() < 1e-5,
+                "k={k}: {got}"
+            );
         }
     }
 
     #[test]
     fn derotator_undoes_a_frequency_offset() {
         let w = 0.013;
-        let x: Vec<Complex32> =
-            (0..200).map(|n| Complex32::from_polar(1.0, w * n as f32)).collect();
+        let x: Vec<Complex32> = (0..200)
+            .map(|n| Complex32::from_polar(1.0, w * n as f32))
+            .collect();
         let d = Derotator::new(w as f64, 20);
         let mut out = [Complex32::new(0.0, 0.0); FFT_LEN];
         d.apply(&x[100..], 100, &mut out);

@@ -32,7 +32,11 @@ pub struct ReceiverConfig {
 
 impl Default for ReceiverConfig {
     fn default() -> Self {
-        Self { keep_failed_fcs: false, detection_threshold: 0.3, plateau_len: 32 }
+        Self {
+            keep_failed_fcs: false,
+            detection_threshold: 0.3,
+            plateau_len: 32,
+        }
     }
 }
 
@@ -109,12 +113,20 @@ impl Receiver {
         }
     }
 
+    /// Records every detection's outcome and the detector's canonical positions, for
+    /// stitching receivers that ran over neighbouring parts of one recording.
     pub(crate) fn record_events(&mut self) {
         self.events = Some(Vec::new());
+        self.detector.record_canonical();
     }
 
-    pub(crate) fn take_events(&mut self) -> Vec<(u64, Outcome)> {
-        self.events.take().unwrap_or_default()
+    pub(crate) fn canonical_positions(&self) -> &[u64] {
+        self.detector.canonical_positions()
+    }
+
+    /// Detection position (STF trigger) and outcome of each detection so far.
+    pub(crate) fn events(&self) -> &[(u64, Outcome)] {
+        self.events.as_deref().unwrap_or(&[])
     }
 
     /// Absolute index before which no detection can still happen (the detector's next
@@ -201,7 +213,10 @@ impl Receiver {
                                 Rejection::Signal(_) => Outcome::SignalError,
                                 Rejection::Truncated => Outcome::Truncated,
                             };
-                            log::warn!("dropped frame detected at sample {}: {reason:?}", det.trigger);
+                            log::warn!(
+                                "dropped frame detected at sample {}: {reason:?}",
+                                det.trigger
+                            );
                             self.record(det.trigger, outcome);
                             self.resume_at(resume);
                         }
@@ -217,7 +232,7 @@ impl Receiver {
                                 self.buf_end(),
                                 frame.end()
                             );
-                            self.record(frame.start, Outcome::Truncated);
+                            self.record(frame.trigger, Outcome::Truncated);
                             let end = self.buf_end();
                             self.resume_at(end);
                         } else {
@@ -240,7 +255,7 @@ impl Receiver {
                     return;
                 };
                 if df.fcs_ok {
-                    self.record(frame.start, Outcome::Data);
+                    self.record(frame.trigger, Outcome::Data);
                     out.push(RxFrame::Data(df));
                 } else {
                     log::warn!(
@@ -248,23 +263,30 @@ impl Receiver {
                         frame.start,
                         df.rate,
                         df.psdu.len(),
-                        if self.config.keep_failed_fcs { "; kept" } else { "; dropped" }
+                        if self.config.keep_failed_fcs {
+                            "; kept"
+                        } else {
+                            "; dropped"
+                        }
                     );
-                    self.record(frame.start, Outcome::FcsError);
+                    self.record(frame.trigger, Outcome::FcsError);
                     if self.config.keep_failed_fcs {
                         out.push(RxFrame::Data(df));
                     }
                 }
             }
             FrameKind::Semantic { .. } => {
-                match self.decoder.decode_semantic(&self.buf, self.buf_start, frame) {
+                match self
+                    .decoder
+                    .decode_semantic(&self.buf, self.buf_start, frame)
+                {
                     Ok(sf) => {
-                        self.record(frame.start, Outcome::Semantic);
+                        self.record(frame.trigger, Outcome::Semantic);
                         out.push(RxFrame::Semantic(sf));
                     }
                     Err(reason) => {
                         log::warn!("dropped semantic frame at sample {}: {reason}", frame.start);
-                        self.record(frame.start, Outcome::HeaderError);
+                        self.record(frame.trigger, Outcome::HeaderError);
                     }
                 }
             }

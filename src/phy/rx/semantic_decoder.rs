@@ -35,11 +35,14 @@ impl FrameDecoder {
         let mut sq_err = 0.0f32;
         for i in 1..=HEADER_OFDM_SYMBOLS {
             sq_err += self.demap_symbol_at(buf, buf_start, frame, i, Modulation::Bpsk, &weights);
-            self.bpsk_map.scatter(&self.symbol_soft, &mut mother[(i - 1) * block..i * block]);
+            self.bpsk_map
+                .scatter(&self.symbol_soft, &mut mother[(i - 1) * block..i * block]);
         }
-        self.viterbi.decode(&mother, HEADER_DECODED_BITS, &mut self.bits);
+        self.viterbi
+            .decode(&mother, HEADER_DECODED_BITS, &mut self.bits);
         self.mother = mother;
-        let header = SemanticHeader::from_bits(&self.bits[..HEADER_BITS]).map_err(|e| e.to_string())?;
+        let header =
+            SemanticHeader::from_bits(&self.bits[..HEADER_BITS]).map_err(|e| e.to_string())?;
         let n_symbols = header.n_symbols as usize;
         let n_payload = n_ofdm - HEADER_OFDM_SYMBOLS;
         if n_symbols.div_ceil(N_DATA) != n_payload {

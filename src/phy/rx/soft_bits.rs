@@ -54,8 +54,16 @@ impl SoftBitMap {
     /// # Panics
     /// If the lengths differ from `N_CBPS` and `block_len()`.
     pub fn scatter(&self, received: &[i8], block: &mut [i8]) {
-        assert_eq!(received.len(), self.target.len(), "soft bits per symbol (N_CBPS)");
-        assert_eq!(block.len(), self.block_len, "mother-code block length (2 N_DBPS)");
+        assert_eq!(
+            received.len(),
+            self.target.len(),
+            "soft bits per symbol (N_CBPS)"
+        );
+        assert_eq!(
+            block.len(),
+            self.block_len,
+            "mother-code block length (2 N_DBPS)"
+        );
         for (&s, &t) in received.iter().zip(&self.target) {
             block[t as usize] = s;
         }
@@ -81,7 +89,10 @@ mod tests {
             let coded = puncture(&mother, rate.code_rate());
             let perm = interleaver_permutation(rate.n_cbps(), rate.n_bpsc());
             let sent = interleave(&coded, &perm);
-            let soft: Vec<i8> = sent.iter().map(|&b| if b == 1 { 10 } else { -10 }).collect();
+            let soft: Vec<i8> = sent
+                .iter()
+                .map(|&b| if b == 1 { 10 } else { -10 })
+                .collect();
             let map = SoftBitMap::new(rate.n_cbps(), rate.n_bpsc(), rate.code_rate());
             assert_eq!(map.block_len(), 2 * n_dbps, "{rate}");
             let mut block = vec![0i8; map.block_len()];

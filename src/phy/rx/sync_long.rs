@@ -95,7 +95,9 @@ impl LongSynchronizer {
         self.xcorr.clear();
         self.xcorr.extend((0..n_pos).map(|q| {
             let win = &self.region[q..q + FFT_LEN];
-            win.iter().zip(&self.lts_conj).fold(Complex32::new(0.0, 0.0), |a, (s, l)| a + s * l)
+            win.iter()
+                .zip(&self.lts_conj)
+                .fold(Complex32::new(0.0, 0.0), |a, (s, l)| a + s * l)
         }));
         let n_cand = n_pos - FFT_LEN;
         let metric = |q: usize| self.xcorr[q].norm_sqr() + self.xcorr[q + FFT_LEN].norm_sqr();
@@ -120,7 +122,10 @@ impl LongSynchronizer {
             acc += Complex::new(p.re as f64, p.im as f64);
         }
         let fine = -acc.arg() / FFT_LEN as f64;
-        Some(LongSync { ltf_start: first + best as u64, cfo_rad_per_sample: w + fine })
+        Some(LongSync {
+            ltf_start: first + best as u64,
+            cfo_rad_per_sample: w + fine,
+        })
     }
 }
 
@@ -137,7 +142,10 @@ mod tests {
         // Shared STF + LTF after 300 samples of noise at 15 dB, with offsets up to and
         // beyond +-100 kHz: timing exact, CFO within 5 kHz (the
         // fine estimate's spread is about 1 kHz there; pilots track what is left).
-        for (i, cfo_hz) in [-200e3, -100e3, -3e3, 0.0, 60e3, 100e3, 200e3].iter().enumerate() {
+        for (i, cfo_hz) in [-200e3, -100e3, -3e3, 0.0, 60e3, 100e3, 200e3]
+            .iter()
+            .enumerate()
+        {
             let lead = 300;
             let mut sig = vec![Complex32::new(0.0, 0.0); lead];
             sig.extend(short_training_field());
@@ -148,11 +156,18 @@ mod tests {
                 *s *= Complex32::from_polar(1.0, (w * n as f64) as f32);
             }
             awgn(&mut sig, 0.03, 40 + i as u64);
-            let det = ShortPreambleDetector::new(0.3, 32, 0).scan(&sig, 0).expect("STF");
-            let ls = LongSynchronizer::new().synchronize(&sig, 0, &det).expect("LTF");
+            let det = ShortPreambleDetector::new(0.3, 32, 0)
+                .scan(&sig, 0)
+                .expect("STF");
+            let ls = LongSynchronizer::new()
+                .synchronize(&sig, 0, &det)
+                .expect("LTF");
             assert_eq!(ls.ltf_start, lead as u64 + 192, "cfo {cfo_hz}: LTF timing");
             let est_hz = ls.cfo_rad_per_sample * SAMPLE_RATE_HZ / (2.0 * std::f64::consts::PI);
-            assert!((est_hz - cfo_hz).abs() < 5e3, "cfo {cfo_hz}: estimated {est_hz}");
+            assert!(
+                (est_hz - cfo_hz).abs() < 5e3,
+                "cfo {cfo_hz}: estimated {est_hz}"
+            );
         }
     }
 
@@ -163,7 +178,9 @@ mod tests {
         sig.extend(short_training_field());
         sig.extend(vec![Complex32::new(0.0, 0.0); 600]);
         awgn(&mut sig, 0.01, 3);
-        let det = ShortPreambleDetector::new(0.3, 32, 0).scan(&sig, 0).expect("STF");
+        let det = ShortPreambleDetector::new(0.3, 32, 0)
+            .scan(&sig, 0)
+            .expect("STF");
         assert_eq!(LongSynchronizer::new().synchronize(&sig, 0, &det), None);
     }
 }

@@ -46,6 +46,10 @@ pub struct ShortPreambleDetector {
     power_lag: f64,
     run: usize,
     corr_plateau: Complex<f64>,
+    /// When recording: positions at which the detector was in its canonical state (just
+    /// reset, or refreshed outside a plateau), so two detectors that both pass through
+    /// one of them behave identically from there on.
+    canonical: Option<Vec<u64>>,
 }
 
 impl ShortPreambleDetector {
@@ -62,7 +66,19 @@ impl ShortPreambleDetector {
             power_lag: 0.0,
             run: 0,
             corr_plateau: Complex::new(0.0, 0.0),
+            canonical: None,
         }
+    }
+
+    /// Starts recording canonical positions (see [`Self::canonical_positions`]).
+    pub fn record_canonical(&mut self) {
+        self.canonical.get_or_insert_with(Vec::new).push(self.pos);
+    }
+
+    /// Positions at which the detector's whole state depended only on the position and
+    /// the input samples: every reset, and every periodic refresh outside a plateau.
+    pub fn canonical_positions(&self) -> &[u64] {
+        self.canonical.as_deref().unwrap_or(&[])
     }
 
     /// Absolute index of the next window start the detector will look at.
@@ -72,7 +88,12 @@ impl ShortPreambleDetector {
 
     /// Restarts detection at absolute index `start`, forgetting all history.
     pub fn reset(&mut self, start: u64) {
+        let canonical = self.canonical.take();
         *self = Self::new(self.threshold, self.plateau_len, start);
+        self.canonical = canonical;
+        if let Some(c) = self.canonical.as_mut() {
+            c.push(start);
+        }
     }
 
     fn prime(&mut self, buf: &[Complex32], i: usize) {
@@ -104,6 +125,11 @@ impl ShortPreambleDetector {
         let mut i = (self.pos - buf_start) as usize;
         while i + span < buf.len() {
             if !self.primed || self.pos % REFRESH_PERIOD == 0 {
+                if self.primed && self.run == 0 {
+                    if let Some(c) = self.canonical.as_mut() {
+                        c.push(self.pos);
+                    }
+                }
                 self.prime(buf, i);
             }
             let denom = self.power_lead * self.power_lag;

@@ -66,7 +66,9 @@ fn header(n_symbols: usize) -> SemanticHeader {
 }
 
 fn random_symbols(rng: &mut ChaCha8Rng, n: usize) -> Vec<Complex32> {
-    (0..n).map(|_| Complex32::new(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0))).collect()
+    (0..n)
+        .map(|_| Complex32::new(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)))
+        .collect()
 }
 
 #[test]
@@ -85,11 +87,17 @@ fn noise_free_round_trip_all_rates() {
     assert_eq!(stats.data_frames, 8, "{stats:?}");
     assert_eq!(stats.detected, 8, "no spurious detections: {stats:?}");
     for (f, (rate, psdu)) in frames.iter().zip(&sent) {
-        let RxFrame::Data(d) = f else { panic!("expected a data frame") };
+        let RxFrame::Data(d) = f else {
+            panic!("expected a data frame")
+        };
         assert_eq!(d.rate, *rate);
         assert_eq!(&d.psdu, psdu, "{rate}: PSDU differs");
         assert!(d.fcs_ok);
-        assert!(d.info.evm_db < -40.0, "{rate}: noise-free EVM {}", d.info.evm_db);
+        assert!(
+            d.info.evm_db < -40.0,
+            "{rate}: noise-free EVM {}",
+            d.info.evm_db
+        );
     }
 }
 
@@ -104,13 +112,19 @@ fn noise_free_semantic_round_trip() {
         sig.extend(zeros(100));
         let (frames, stats) = receive(&sig, ReceiverConfig::default(), sig.len());
         assert_eq!(stats.semantic_frames, 1, "{n} symbols: {stats:?}");
-        let RxFrame::Semantic(f) = &frames[0] else { panic!("expected a semantic frame") };
+        let RxFrame::Semantic(f) = &frames[0] else {
+            panic!("expected a semantic frame")
+        };
         assert_eq!(f.header, header(n));
         assert_eq!(f.symbols.len(), n);
         for (i, (a, b)) in f.symbols.iter().zip(&symbols).enumerate() {
             assert!((a - b).norm() < 1e-3, "symbol {i}: {a} vs {b}");
         }
-        assert!(f.noise_var.iter().all(|&v| v < 1e-4), "noise-free noise_var {:?}", f.noise_var);
+        assert!(
+            f.noise_var.iter().all(|&v| v < 1e-4),
+            "noise-free noise_var {:?}",
+            f.noise_var
+        );
         assert_eq!(f.info.start_sample, 100);
     }
 }
@@ -134,25 +148,44 @@ fn decodes_through_offset_gain_and_noise() {
     let noise_var = 0.25 * 0.01;
     awgn(&mut sig, noise_var, 33);
     let (frames, stats) = receive(&sig, ReceiverConfig::default(), 1000);
-    assert_eq!((stats.data_frames, stats.semantic_frames), (1, 1), "{stats:?}");
-    let RxFrame::Data(d) = &frames[0] else { panic!("data frame first") };
+    assert_eq!(
+        (stats.data_frames, stats.semantic_frames),
+        (1, 1),
+        "{stats:?}"
+    );
+    let RxFrame::Data(d) = &frames[0] else {
+        panic!("data frame first")
+    };
     assert_eq!(d.psdu, psdu);
     assert!((d.info.cfo_hz - 80e3).abs() < 2e3, "CFO {}", d.info.cfo_hz);
     assert!((d.info.snr_db - 20.0).abs() < 2.0, "SNR {}", d.info.snr_db);
     assert!((d.info.evm_db + 20.0).abs() < 2.0, "EVM {}", d.info.evm_db);
-    let RxFrame::Semantic(f) = &frames[1] else { panic!("semantic frame second") };
-    let err: f32 = f.symbols.iter().zip(&symbols).map(|(a, b)| (a - b).norm_sqr()).sum::<f32>()
+    let RxFrame::Semantic(f) = &frames[1] else {
+        panic!("semantic frame second")
+    };
+    let err: f32 = f
+        .symbols
+        .iter()
+        .zip(&symbols)
+        .map(|(a, b)| (a - b).norm_sqr())
+        .sum::<f32>()
         / symbols.len() as f32;
     let reported = f.noise_var.iter().sum::<f32>() / 48.0;
     let expected = reported * (1.0 + 0.5 * 2.0 / 3.0);
-    assert!((err / expected - 1.0).abs() < 0.15, "error var {err} vs expected {expected}");
+    assert!(
+        (err / expected - 1.0).abs() < 0.15,
+        "error var {err} vs expected {expected}"
+    );
 }
 
 /// A stream of mixed frames at 25 dB with offset, for the chunking tests.
 fn mixed_stream() -> Vec<Complex32> {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     let mut sig = zeros(777);
-    for (i, rate) in [Rate::Mbps6, Rate::Mbps54, Rate::Mbps24, Rate::Mbps12].iter().enumerate() {
+    for (i, rate) in [Rate::Mbps6, Rate::Mbps54, Rate::Mbps24, Rate::Mbps12]
+        .iter()
+        .enumerate()
+    {
         sig.extend(encode_data_frame(&random_psdu(&mut rng, 200 + 100 * i), *rate, 9).unwrap());
         sig.extend(zeros(50 * i));
         let syms = random_symbols(&mut rng, 300);
@@ -168,11 +201,18 @@ fn mixed_stream() -> Vec<Complex32> {
 fn results_do_not_depend_on_chunking() {
     let sig = mixed_stream();
     let (whole, whole_stats) = receive(&sig, ReceiverConfig::default(), sig.len());
-    assert_eq!((whole_stats.data_frames, whole_stats.semantic_frames), (4, 4), "{whole_stats:?}");
+    assert_eq!(
+        (whole_stats.data_frames, whole_stats.semantic_frames),
+        (4, 4),
+        "{whole_stats:?}"
+    );
     for chunk in [1usize, 7, 4096] {
         let (frames, stats) = receive(&sig, ReceiverConfig::default(), chunk);
         assert_eq!(frames, whole, "chunk size {chunk} changed the frames");
-        assert_eq!(stats, whole_stats, "chunk size {chunk} changed the counters");
+        assert_eq!(
+            stats, whole_stats,
+            "chunk size {chunk} changed the counters"
+        );
     }
 }
 
@@ -183,7 +223,11 @@ fn noise_zeros_and_non_finite_input_are_harmless() {
     let (frames, stats) = receive(&noise, ReceiverConfig::default(), 5000);
     assert!(frames.is_empty());
     assert_eq!(stats.samples, 300_000);
-    assert_eq!(stats.detected, outcomes(&stats), "every detection has one outcome");
+    assert_eq!(
+        stats.detected,
+        outcomes(&stats),
+        "every detection has one outcome"
+    );
 
     let (frames, stats) = receive(&zeros(100_000), ReceiverConfig::default(), 3333);
     assert!(frames.is_empty() && stats.detected == 0, "{stats:?}");
@@ -200,7 +244,10 @@ fn noise_zeros_and_non_finite_input_are_harmless() {
         sig[i] = Complex32::new(bad[j % 3], 0.0);
     }
     sig.extend(vec![Complex32::new(f32::NAN, f32::NAN); 1000]);
-    let n_bad = sig.iter().filter(|s| !s.re.is_finite() || !s.im.is_finite()).count() as u64;
+    let n_bad = sig
+        .iter()
+        .filter(|s| !s.re.is_finite() || !s.im.is_finite())
+        .count() as u64;
     let (frames, stats) = receive(&sig, ReceiverConfig::default(), 1024);
     assert_eq!(stats.non_finite_samples, n_bad);
     assert_eq!(frames.len(), 1, "{stats:?}");
@@ -235,9 +282,67 @@ fn truncated_frames_and_fcs_failures_are_counted() {
     let (frames, stats) = receive(&sig, ReceiverConfig::default(), sig.len());
     assert!(frames.is_empty());
     assert_eq!((stats.fcs_errors, stats.detected), (1, 1));
-    let keep = ReceiverConfig { keep_failed_fcs: true, ..Default::default() };
+    let keep = ReceiverConfig {
+        keep_failed_fcs: true,
+        ..Default::default()
+    };
     let (frames, _) = receive(&sig, keep, sig.len());
-    let [RxFrame::Data(d)] = frames.as_slice() else { panic!("one kept frame") };
+    let [RxFrame::Data(d)] = frames.as_slice() else {
+        panic!("one kept frame")
+    };
     assert!(!d.fcs_ok);
     assert_eq!(d.psdu, bad, "the corrupted PSDU is decoded as sent");
+}
+
+/// Back-to-back 1000-byte 24 Mb/s frames at 30 dB SNR (the throughput benchmark's input).
+fn back_to_back_24mbps(n_frames: usize, seed: u64) -> Vec<Complex32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut sig = zeros(123);
+    for i in 0..n_frames {
+        let psdu = random_psdu(&mut rng, 996);
+        sig.extend(encode_data_frame(&psdu, Rate::Mbps24, 1 + (i % 127) as u8).unwrap());
+    }
+    sig.extend(zeros(200));
+    channel(&mut sig, Complex32::from_polar(1.0, 0.3), 23e3);
+    awgn(&mut sig, 1e-3, seed);
+    sig
+}
+
+#[test]
+fn parallel_decoding_matches_single_threaded() {
+    for (sig, what) in [
+        (back_to_back_24mbps(40, 8), "back-to-back"),
+        (mixed_stream(), "mixed"),
+    ] {
+        let (single, single_stats) = receive(&sig, ReceiverConfig::default(), sig.len());
+        for n_threads in [1usize, 2, 3, 5] {
+            let (frames, stats) =
+                super::decode_parallel(&sig, n_threads, ReceiverConfig::default());
+            assert_eq!(frames, single, "{what}, {n_threads} threads: frames differ");
+            assert_eq!(
+                stats, single_stats,
+                "{what}, {n_threads} threads: counters differ"
+            );
+        }
+    }
+}
+
+/// Receive throughput, release build: `cargo test --release --lib rx_throughput --
+/// --ignored --nocapture`.
+#[test]
+#[ignore]
+fn rx_throughput() {
+    let sig = back_to_back_24mbps(400, 9);
+    for n_threads in [1usize, 2] {
+        let t0 = std::time::Instant::now();
+        let (frames, stats) = super::decode_parallel(&sig, n_threads, ReceiverConfig::default());
+        let secs = t0.elapsed().as_secs_f64();
+        assert_eq!(frames.len(), 400, "{stats:?}");
+        println!(
+            "{n_threads} thread(s): {:.1} MS/s ({} samples in {:.3} s)",
+            sig.len() as f64 / secs / 1e6,
+            sig.len(),
+            secs
+        );
+    }
 }

@@ -210,7 +210,10 @@ mod tests {
     fn reference_encoder_agrees_with_shared_encoder() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let bits = random_block(&mut rng, 500);
-        assert_eq!(reference_encode(&bits), crate::phy::convolutional::conv_encode(&bits));
+        assert_eq!(
+            reference_encode(&bits),
+            crate::phy::convolutional::conv_encode(&bits)
+        );
     }
 
     #[test]

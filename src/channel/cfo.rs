@@ -112,7 +112,10 @@ mod tests {
             for part in pieces.chunks_mut(chunk) {
                 cfo.rotate(part);
             }
-            assert_eq!(pieces, whole, "phase not continuous across chunks of {chunk}");
+            assert_eq!(
+                pieces, whole,
+                "phase not continuous across chunks of {chunk}"
+            );
         }
     }
 

@@ -255,8 +255,7 @@ mod tests {
             }
         }
         // An exponential |h|^2 has relative standard error 1/sqrt(draws) = 0.7 %.
-        for (k, (&measured, &expected)) in power.iter().zip(mp.power_delay_profile()).enumerate()
-        {
+        for (k, (&measured, &expected)) in power.iter().zip(mp.power_delay_profile()).enumerate() {
             assert!(
                 (measured / expected - 1.0).abs() < 0.10,
                 "tap {k}: average power {measured}, profile {expected}"
@@ -289,7 +288,10 @@ mod tests {
                 "K {k_db} dB: LOS/scattered {} (expected {k})",
                 los / scattered
             );
-            assert!((m2 / p0 - 1.0).abs() < 0.02, "tap 0 power {m2}, profile {p0}");
+            assert!(
+                (m2 / p0 - 1.0).abs() < 0.02,
+                "tap 0 power {m2}, profile {p0}"
+            );
         }
     }
 

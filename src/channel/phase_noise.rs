@@ -114,7 +114,10 @@ mod tests {
         assert!(v.iter().all(|s| *s == Complex32::new(0.3, -0.7)));
         for bad in [f64::NAN, -1.0, 30e6] {
             let err = PhaseNoise::new(bad, 20e6, 1).unwrap_err();
-            assert!(err.to_string().contains("phase_noise_linewidth_hz"), "{err}");
+            assert!(
+                err.to_string().contains("phase_noise_linewidth_hz"),
+                "{err}"
+            );
         }
     }
 }

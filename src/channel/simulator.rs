@@ -79,10 +79,8 @@ impl ChannelSimulator {
             Some(mp) => Some(Multipath::new(mp, fs, config.seed)?),
             None => None,
         };
-        let timing = TimingOffset::new(
-            config.timing_offset_samples,
-            config.sample_clock_offset_ppm,
-        )?;
+        let timing =
+            TimingOffset::new(config.timing_offset_samples, config.sample_clock_offset_ppm)?;
         let timing = (config.timing_offset_samples != 0.0 || config.sample_clock_offset_ppm != 0.0)
             .then_some(timing);
         let cfo = Cfo::new(config.cfo_hz, fs)?;
@@ -115,7 +113,9 @@ impl ChannelSimulator {
     /// interpolator latency when the timing stage is active, else 0. Multipath adds its
     /// own delay spread on top.
     pub fn latency_samples(&self) -> usize {
-        self.timing.as_ref().map_or(0, TimingOffset::latency_samples)
+        self.timing
+            .as_ref()
+            .map_or(0, TimingOffset::latency_samples)
     }
 
     /// Complex noise variance per sample, `10^(-snr_db / 10)`, or 0 without noise.
@@ -220,7 +220,10 @@ mod tests {
         let whole = run(&config, &x, x.len());
         assert_eq!(whole.len(), x.len(), "one output sample per input sample");
         for chunk in [1, 13, 4096] {
-            assert!(run(&config, &x, chunk) == whole, "chunks of {chunk} changed the output");
+            assert!(
+                run(&config, &x, chunk) == whole,
+                "chunks of {chunk} changed the output"
+            );
         }
     }
 
@@ -289,24 +292,60 @@ mod tests {
     fn invalid_configs_are_rejected_naming_the_field() {
         let base = ChannelConfig::default();
         let cases: Vec<(ChannelConfig, &str)> = vec![
-            (ChannelConfig { snr_db: Some(f32::NAN), ..base.clone() }, "snr_db"),
-            (ChannelConfig { cfo_hz: f64::NAN, ..base.clone() }, "cfo_hz"),
-            (ChannelConfig { cfo_hz: 15e6, ..base.clone() }, "cfo_hz"),
             (
-                ChannelConfig { timing_offset_samples: -1.0, ..base.clone() },
+                ChannelConfig {
+                    snr_db: Some(f32::NAN),
+                    ..base.clone()
+                },
+                "snr_db",
+            ),
+            (
+                ChannelConfig {
+                    cfo_hz: f64::NAN,
+                    ..base.clone()
+                },
+                "cfo_hz",
+            ),
+            (
+                ChannelConfig {
+                    cfo_hz: 15e6,
+                    ..base.clone()
+                },
+                "cfo_hz",
+            ),
+            (
+                ChannelConfig {
+                    timing_offset_samples: -1.0,
+                    ..base.clone()
+                },
                 "timing_offset_samples",
             ),
             (
-                ChannelConfig { sample_clock_offset_ppm: f64::NAN, ..base.clone() },
+                ChannelConfig {
+                    sample_clock_offset_ppm: f64::NAN,
+                    ..base.clone()
+                },
                 "sample_clock_offset_ppm",
             ),
             (
-                ChannelConfig { phase_noise_linewidth_hz: -3.0, ..base.clone() },
+                ChannelConfig {
+                    phase_noise_linewidth_hz: -3.0,
+                    ..base.clone()
+                },
                 "phase_noise_linewidth_hz",
             ),
-            (ChannelConfig { sample_rate_hz: 0.0, ..base.clone() }, "sample_rate_hz"),
             (
-                ChannelConfig { sample_rate_hz: f64::INFINITY, ..base.clone() },
+                ChannelConfig {
+                    sample_rate_hz: 0.0,
+                    ..base.clone()
+                },
+                "sample_rate_hz",
+            ),
+            (
+                ChannelConfig {
+                    sample_rate_hz: f64::INFINITY,
+                    ..base.clone()
+                },
                 "sample_rate_hz",
             ),
             (
@@ -322,7 +361,10 @@ mod tests {
         ];
         for (config, field) in cases {
             let err = ChannelSimulator::new(config).unwrap_err();
-            assert!(err.to_string().contains(field), "expected `{field}` in: {err}");
+            assert!(
+                err.to_string().contains(field),
+                "expected `{field}` in: {err}"
+            );
         }
     }
 
@@ -331,10 +373,16 @@ mod tests {
         let json = r#"{ "snr_db": 12.5, "multipath": { "rms_delay_spread_ns": 75 }, "seed": 9 }"#;
         let config: ChannelConfig = serde_json::from_str(json).unwrap();
         assert_eq!(config.snr_db, Some(12.5));
-        assert_eq!(config.sample_rate_hz, 20e6, "sample rate defaults to 20 MHz");
+        assert_eq!(
+            config.sample_rate_hz, 20e6,
+            "sample rate defaults to 20 MHz"
+        );
         assert_eq!(config.multipath.as_ref().unwrap().profile_floor_db, 25.0);
         assert!(ChannelSimulator::new(config).is_ok());
         let typo = r#"{ "snr": 3 }"#;
-        assert!(serde_json::from_str::<ChannelConfig>(typo).is_err(), "unknown fields");
+        assert!(
+            serde_json::from_str::<ChannelConfig>(typo).is_err(),
+            "unknown fields"
+        );
     }
 }

@@ -1,6 +1,13 @@
 //! m4sc: multi-modal, multi-task, multi-user semantic communication over an IEEE 802.11a
 //! OFDM radio built on FutureSDR.
 
+pub mod blocks;
 pub mod channel;
+pub mod io;
+pub mod link_metrics;
 pub mod phy;
 pub mod plot;
+pub mod traffic;
+
+#[path = "../flowgraphs/mod.rs"]
+pub mod flowgraphs;

@@ -12,6 +12,7 @@ pub mod pilots;
 pub mod preamble;
 pub mod rate;
 pub mod received;
+pub mod rx;
 pub mod scrambler;
 pub mod semantic_header;
 pub mod signal_field;

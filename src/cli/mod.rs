@@ -1,0 +1,39 @@
+//! Command-line interface: argument definitions and one module per subcommand.
+
+pub mod args;
+pub mod loopback;
+pub mod report;
+pub mod rx;
+pub mod tx;
+
+use clap::{Parser, Subcommand};
+
+/// IEEE 802.11a OFDM link tools of the m4sc semantic communication system.
+#[derive(Debug, Parser)]
+#[command(name = "m4sc", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send random data frames through a simulated channel and measure the link.
+    #[command(long_about = loopback::LONG_ABOUT)]
+    Loopback(loopback::LoopbackArgs),
+    /// Encode random data frames and write the baseband samples to a cf32 file.
+    Tx(tx::TxArgs),
+    /// Decode every frame in a cf32 file and report what was received and dropped.
+    Rx(rx::RxArgs),
+}
+
+impl Cli {
+    /// Runs the chosen subcommand, printing its report on stdout.
+    pub fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Loopback(args) => loopback::run(&args),
+            Command::Tx(args) => tx::run(&args),
+            Command::Rx(args) => rx::run(&args),
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! End-to-end receiver tests: the shared transmitter's frames through a seeded channel
+//! (carrier offset, gain, AWGN) into the receiver.
+
+use super::test_support::awgn;
+use super::{Receiver, ReceiverConfig};
+use crate::phy::fcs::append_fcs;
+use crate::phy::rate::Rate;
+use crate::phy::received::{RxFrame, RxStats};
+use crate::phy::semantic_header::{SemanticHeader, StreamKind};
+use crate::phy::subcarriers::SAMPLE_RATE_HZ;
+use crate::phy::tx::data_frame::encode_data_frame;
+use crate::phy::tx::semantic_frame::encode_semantic_frame;
+use num_complex::Complex32;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn zeros(n: usize) -> Vec<Complex32> {
+    vec![Complex32::new(0.0, 0.0); n]
+}
+
+pub(super) fn random_psdu(rng: &mut ChaCha8Rng, payload_bytes: usize) -> Vec<u8> {
+    let body: Vec<u8> = (0..payload_bytes).map(|_| rng.random()).collect();
+    append_fcs(&body)
+}
+
+/// Multiplies by `gain * exp(j 2 pi cfo_hz n / fs)`.
+pub(super) fn channel(x: &mut [Complex32], gain: Complex32, cfo_hz: f64) {
+    let w = 2.0 * std::f64::consts::PI * cfo_hz / SAMPLE_RATE_HZ;
+    for (n, s) in x.iter_mut().enumerate() {
+        let ph = (w * n as f64).rem_euclid(2.0 * std::f64::consts::PI);
+        *s *= gain * Complex32::from_polar(1.0, ph as f32);
+    }
+}
+
+fn receive(x: &[Complex32], config: ReceiverConfig, chunk: usize) -> (Vec<RxFrame>, RxStats) {
+    let mut rx = Receiver::new(config);
+    let mut out = Vec::new();
+    for c in x.chunks(chunk.max(1)) {
+        rx.process(c, &mut out);
+    }
+    rx.finish(&mut out);
+    (out, rx.stats())
+}
+
+fn outcomes(s: &RxStats) -> u64 {
+    s.sync_failures
+        + s.signal_errors
+        + s.header_errors
+        + s.fcs_errors
+        + s.truncated
+        + s.data_frames
+        + s.semantic_frames
+}
+
+fn header(n_symbols: usize) -> SemanticHeader {
+    SemanticHeader {
+        kind: 0,
+        stream: StreamKind::Private,
+        destination: 3,
+        task: 7,
+        message_id: 0x1234,
+        fragment_index: 1,
+        fragment_count: 2,
+        n_symbols: n_symbols as u16,
+    }
+}
+
+fn random_symbols(rng: &mut ChaCha8Rng, n: usize) -> Vec<Complex32> {
+    (0..n)
+        .map(|_| Complex32::new(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)))
+        .collect()
+}
+
+#[test]
+fn noise_free_round_trip_all_rates() {
+    // Exact PSDU at every rate over an ideal channel, frames separated by silence.
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut sig = zeros(300);
+    let mut sent = Vec::new();
+    for (i, rate) in Rate::ALL.into_iter().enumerate() {
+        let psdu = random_psdu(&mut rng, 50 + 37 * i);
+        sig.extend(encode_data_frame(&psdu, rate, 1 + 13 * i as u8).unwrap());
+        sig.extend(zeros(200));
+        sent.push((rate, psdu));
+    }
+    let (frames, stats) = receive(&sig, ReceiverConfig::default(), sig.len());
+    assert_eq!(stats.data_frames, 8, "{stats:?}");
+    assert_eq!(stats.detected, 8, "no spurious detections: {stats:?}");
+    for (f, (rate, psdu)) in frames.iter().zip(&sent) {
+        let RxFrame::Data(d) = f else {
+            panic!("expected a data frame")
+        };
+        assert_eq!(d.rate, *rate);
+        assert_eq!(&d.psdu, psdu, "{rate}: PSDU differs");
+        assert!(d.fcs_ok);
+        assert!(
+            d.info.evm_db < -40.0,
+            "{rate}: noise-free EVM {}",
+            d.info.evm_db
+        );
+    }
+}
+
+#[test]
+fn noise_free_semantic_round_trip() {
+    // Header fields exact, symbols within 1e-3 of those sent.
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    for n in [1usize, 48, 100, 1000] {
+        let symbols = random_symbols(&mut rng, n);
+        let mut sig = zeros(100);
+        sig.extend(encode_semantic_frame(&header(n), &symbols).unwrap());
+        sig.extend(zeros(100));
+        let (frames, stats) = receive(&sig, ReceiverConfig::default(), sig.len());
+        assert_eq!(stats.semantic_frames, 1, "{n} symbols: {stats:?}");
+        let RxFrame::Semantic(f) = &frames[0] else {
+            panic!("expected a semantic frame")
+        };
+        assert_eq!(f.header, header(n));
+        assert_eq!(f.symbols.len(), n);
+        for (i, (a, b)) in f.symbols.iter().zip(&symbols).enumerate() {
+            assert!((a - b).norm() < 1e-3, "symbol {i}: {a} vs {b}");
+        }
+        assert!(
+            f.noise_var.iter().all(|&v| v < 1e-4),
+            "noise-free noise_var {:?}",
+            f.noise_var
+        );
+        assert_eq!(f.info.start_sample, 100);
+    }
+}
+
+#[test]
+fn decodes_through_offset_gain_and_noise() {
+    // 24 Mb/s at 20 dB with 80 kHz offset and a complex gain. The semantic symbols'
+    // error variance must match the reported post-equalization noise variance within
+    // 15 %, once the channel estimate's own error (two LTF symbols averaged: variance
+    // noise_var / 2, scaled by the symbol power E|x|^2 = 2/3) is added.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let psdu = random_psdu(&mut rng, 996);
+    let symbols = random_symbols(&mut rng, 4800);
+    let mut sig = zeros(500);
+    sig.extend(encode_data_frame(&psdu, Rate::Mbps24, 0x5d).unwrap());
+    sig.extend(zeros(300));
+    sig.extend(encode_semantic_frame(&header(4800), &symbols).unwrap());
+    sig.extend(zeros(300));
+    let gain = Complex32::from_polar(0.5, 2.0);
+    channel(&mut sig, gain, 80e3);
+    let noise_var = 0.25 * 0.01;
+    awgn(&mut sig, noise_var, 33);
+    let (frames, stats) = receive(&sig, ReceiverConfig::default(), 1000);
+    assert_eq!(
+        (stats.data_frames, stats.semantic_frames),
+        (1, 1),
+        "{stats:?}"
+    );
+    let RxFrame::Data(d) = &frames[0] else {
+        panic!("data frame first")
+    };
+    assert_eq!(d.psdu, psdu);
+    assert!((d.info.cfo_hz - 80e3).abs() < 2e3, "CFO {}", d.info.cfo_hz);
+    assert!((d.info.snr_db - 20.0).abs() < 2.0, "SNR {}", d.info.snr_db);
+    assert!((d.info.evm_db + 20.0).abs() < 2.0, "EVM {}", d.info.evm_db);
+    let RxFrame::Semantic(f) = &frames[1] else {
+        panic!("semantic frame second")
+    };
+    let err: f32 = f
+        .symbols
+        .iter()
+        .zip(&symbols)
+        .map(|(a, b)| (a - b).norm_sqr())
+        .sum::<f32>()
+        / symbols.len() as f32;
+    let reported = f.noise_var.iter().sum::<f32>() / 48.0;
+    let expected = reported * (1.0 + 0.5 * 2.0 / 3.0);
+    assert!(
+        (err / expected - 1.0).abs() < 0.15,
+        "error var {err} vs expected {expected}"
+    );
+}
+
+/// A stream of mixed frames at 25 dB with offset, for the chunking tests.
+fn mixed_stream() -> Vec<Complex32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let mut sig = zeros(777);
+    for (i, rate) in [Rate::Mbps6, Rate::Mbps54, Rate::Mbps24, Rate::Mbps12]
+        .iter()
+        .enumerate()
+    {
+        sig.extend(encode_data_frame(&random_psdu(&mut rng, 200 + 100 * i), *rate, 9).unwrap());
+        sig.extend(zeros(50 * i));
+        let syms = random_symbols(&mut rng, 300);
+        sig.extend(encode_semantic_frame(&header(300), &syms).unwrap());
+    }
+    sig.extend(zeros(500));
+    channel(&mut sig, Complex32::new(0.8, -0.3), -45e3);
+    awgn(&mut sig, 0.73 * 10f32.powf(-2.5), 44);
+    sig
+}
+
+#[test]
+fn results_do_not_depend_on_chunking() {
+    let sig = mixed_stream();
+    let (whole, whole_stats) = receive(&sig, ReceiverConfig::default(), sig.len());
+    assert_eq!(
+        (whole_stats.data_frames, whole_stats.semantic_frames),
+        (4, 4),
+        "{whole_stats:?}"
+    );
+    for chunk in [1usize, 7, 4096] {
+        let (frames, stats) = receive(&sig, ReceiverConfig::default(), chunk);
+        assert_eq!(frames, whole, "chunk size {chunk} changed the frames");
+        assert_eq!(
+            stats, whole_stats,
+            "chunk size {chunk} changed the counters"
+        );
+    }
+}
+
+#[test]
+fn noise_zeros_and_non_finite_input_are_harmless() {
+    let mut noise = zeros(300_000);
+    awgn(&mut noise, 1.0, 5);
+    let (frames, stats) = receive(&noise, ReceiverConfig::default(), 5000);
+    assert!(frames.is_empty());
+    assert_eq!(stats.samples, 300_000);
+    assert_eq!(
+        stats.detected,
+        outcomes(&stats),
+        "every detection has one outcome"
+    );
+
+    let (frames, stats) = receive(&zeros(100_000), ReceiverConfig::default(), 3333);
+    assert!(frames.is_empty() && stats.detected == 0, "{stats:?}");
+
+    // NaN and infinities scattered over a valid frame: counted and replaced by zero;
+    // a few zeroed samples in a 6 Mb/s frame still decode.
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let psdu = random_psdu(&mut rng, 100);
+    let mut sig = zeros(200);
+    sig.extend(encode_data_frame(&psdu, Rate::Mbps6, 3).unwrap());
+    sig.extend(zeros(200));
+    let bad = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+    for (j, i) in (1000..sig.len() - 300).step_by(397).enumerate() {
+        sig[i] = Complex32::new(bad[j % 3], 0.0);
+    }
+    sig.extend(vec![Complex32::new(f32::NAN, f32::NAN); 1000]);
+    let n_bad = sig
+        .iter()
+        .filter(|s| !s.re.is_finite() || !s.im.is_finite())
+        .count() as u64;
+    let (frames, stats) = receive(&sig, ReceiverConfig::default(), 1024);
+    assert_eq!(stats.non_finite_samples, n_bad);
+    assert_eq!(frames.len(), 1, "{stats:?}");
+    assert_eq!(stats.detected, outcomes(&stats));
+    // Huge finite values must not panic either.
+    let huge = vec![Complex32::new(3e38, -3e38); 5000];
+    let (_, stats) = receive(&huge, ReceiverConfig::default(), 5000);
+    assert_eq!(stats.detected, outcomes(&stats));
+}
+
+#[test]
+fn truncated_frames_and_fcs_failures_are_counted() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let psdu = random_psdu(&mut rng, 4000);
+    let frame = encode_data_frame(&psdu, Rate::Mbps6, 3).unwrap();
+    for cut in [100usize, 350, 450, frame.len() / 2, frame.len() - 1] {
+        let mut sig = zeros(200);
+        sig.extend_from_slice(&frame[..cut]);
+        let (frames, stats) = receive(&sig, ReceiverConfig::default(), 999);
+        assert!(frames.is_empty(), "cut at {cut}");
+        assert_eq!(stats.detected, outcomes(&stats), "cut at {cut}: {stats:?}");
+        if cut >= 450 {
+            assert_eq!(stats.truncated, 1, "cut at {cut}: {stats:?}");
+        }
+    }
+    // A PSDU whose FCS does not match: dropped by default, kept on request.
+    let mut bad = random_psdu(&mut rng, 100);
+    bad[10] ^= 0x40;
+    let mut sig = zeros(200);
+    sig.extend(encode_data_frame(&bad, Rate::Mbps36, 3).unwrap());
+    sig.extend(zeros(200));
+    let (frames, stats) = receive(&sig, ReceiverConfig::default(), sig.len());
+    assert!(frames.is_empty());
+    assert_eq!((stats.fcs_errors, stats.detected), (1, 1));
+    let keep = ReceiverConfig {
+        keep_failed_fcs: true,
+        ..Default::default()
+    };
+    let (frames, _) = receive(&sig, keep, sig.len());
+    let [RxFrame::Data(d)] = frames.as_slice() else {
+        panic!("one kept frame")
+    };
+    assert!(!d.fcs_ok);
+    assert_eq!(d.psdu, bad, "the corrupted PSDU is decoded as sent");
+}
+
+/// Back-to-back 1000-byte 24 Mb/s frames at 30 dB SNR (the throughput benchmark's input).
+fn back_to_back_24mbps(n_frames: usize, seed: u64) -> Vec<Complex32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut sig = zeros(123);
+    for i in 0..n_frames {
+        let psdu = random_psdu(&mut rng, 996);
+        sig.extend(encode_data_frame(&psdu, Rate::Mbps24, 1 + (i % 127) as u8).unwrap());
+    }
+    sig.extend(zeros(200));
+    channel(&mut sig, Complex32::from_polar(1.0, 0.3), 23e3);
+    awgn(&mut sig, 1e-3, seed);
+    sig
+}
+
+#[test]
+fn parallel_decoding_matches_single_threaded() {
+    for (sig, what) in [
+        (back_to_back_24mbps(40, 8), "back-to-back"),
+        (mixed_stream(), "mixed"),
+    ] {
+        let (single, single_stats) = receive(&sig, ReceiverConfig::default(), sig.len());
+        for n_threads in [1usize, 2, 3, 5] {
+            let (frames, stats) =
+                super::decode_parallel(&sig, n_threads, ReceiverConfig::default());
+            assert_eq!(frames, single, "{what}, {n_threads} threads: frames differ");
+            assert_eq!(
+                stats, single_stats,
+                "{what}, {n_threads} threads: counters differ"
+            );
+        }
+    }
+}
+
+/// Receive throughput, release build: `cargo test --release --lib rx_throughput --
+/// --ignored --nocapture`.
+#[test]
+#[ignore]
+fn rx_throughput() {
+    let sig = back_to_back_24mbps(400, 9);
+    for n_threads in [1usize, 2] {
+        let t0 = std::time::Instant::now();
+        let (frames, stats) = super::decode_parallel(&sig, n_threads, ReceiverConfig::default());
+        let secs = t0.elapsed().as_secs_f64();
+        assert_eq!(frames.len(), 400, "{stats:?}");
+        println!(
+            "{n_threads} thread(s): {:.1} MS/s ({} samples in {:.3} s)",
+            sig.len() as f64 / secs / 1e6,
+            sig.len(),
+            secs
+        );
+    }
+}

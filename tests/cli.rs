@@ -1,0 +1,111 @@
+//! The `m4sc` binary as a user runs it.
+
+use std::process::Command;
+
+fn m4sc(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_m4sc"))
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("m4sc binary must start")
+}
+
+#[test]
+fn loopback_json_is_one_object_with_the_required_fields() {
+    let out = m4sc(&["loopback", "--json", "--frames", "5"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "loopback failed: {stderr}");
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 stdout");
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "stdout must be one JSON line: {stdout}"
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("valid JSON");
+    for field in [
+        "frames_sent",
+        "frames_received",
+        "per",
+        "ber",
+        "evm_db",
+        "samples",
+        "elapsed_s",
+    ] {
+        assert!(
+            report.get(field).is_some(),
+            "missing field {field}: {report}"
+        );
+    }
+    assert_eq!(report["frames_sent"], 5);
+    // 30 dB AWGN at 24 Mb/s: every frame arrives.
+    assert_eq!(report["frames_received"], 5, "{report}");
+    assert_eq!(report["per"], 0.0);
+    assert!(report["samples"].as_u64().unwrap() > 5 * 7000, "{report}");
+}
+
+#[test]
+fn an_invalid_rate_is_refused_with_the_valid_list() {
+    let out = m4sc(&["loopback", "--rate", "7"]);
+    assert!(!out.status.success(), "rate 7 must be refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("7 Mb/s") && stderr.contains("6, 9, 12, 18, 24, 36, 48, 54"),
+        "error must say why and list the rates: {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout on error");
+}
+
+#[test]
+fn tx_then_rx_recovers_every_frame_from_the_file() {
+    let path = std::env::temp_dir().join(format!("m4sc-cli-{}.cf32", std::process::id()));
+    let path_str = path.to_str().unwrap();
+    let out = m4sc(&[
+        "tx", "--output", path_str, "--frames", "4", "--rate", "36", "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tx: serde_json::Value = serde_json::from_slice(&out.stdout).expect("tx JSON");
+    let out = m4sc(&["rx", "--input", path_str, "--json"]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rx: serde_json::Value = serde_json::from_slice(&out.stdout).expect("rx JSON");
+    assert_eq!(
+        rx["samples"], tx["samples"],
+        "rx must read every sample tx wrote"
+    );
+    assert_eq!(
+        rx["frames_decoded"], 4,
+        "noise-free file: every frame decodes: {rx}"
+    );
+    assert_eq!(rx["frames_dropped"], 0);
+}
+
+#[test]
+fn rx_of_a_missing_file_names_it() {
+    let out = m4sc(&["rx", "--input", "/nonexistent/capture.cf32"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/capture.cf32"), "{stderr}");
+}
+
+#[test]
+fn rx_of_a_cut_file_is_refused_not_truncated() {
+    let path = std::env::temp_dir().join(format!("m4sc-cut-{}.cf32", std::process::id()));
+    std::fs::write(&path, [0u8; 8 * 100 + 3]).unwrap();
+    let out = m4sc(&["rx", "--input", path.to_str().unwrap(), "--json"]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(!out.status.success(), "a partial sample must be an error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("803 bytes") && stderr.contains("m4sc-cut-"),
+        "error must give the length and name the file: {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no report for a malformed file");
+}

@@ -40,6 +40,13 @@ impl Default for ReceiverConfig {
     }
 }
 
+/// Whether both parts are finite: `x - x` is 0 for finite `x` and NaN for NaN or an
+/// infinity (a form the compiler vectorizes).
+#[inline(always)]
+pub(crate) fn is_finite(s: Complex32) -> bool {
+    (s.re - s.re) + (s.im - s.im) == 0.0
+}
+
 /// What happened to one detection, for the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -154,10 +161,11 @@ impl Receiver {
             self.stats.samples += piece.len() as u64;
             let mut bad = 0u64;
             self.buf.extend(piece.iter().map(|s| {
-                if s.re.is_finite() && s.im.is_finite() {
+                let ok = is_finite(*s);
+                bad += (!ok) as u64;
+                if ok {
                     *s
                 } else {
-                    bad += 1;
                     Complex32::new(0.0, 0.0)
                 }
             }));

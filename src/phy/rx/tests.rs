@@ -333,11 +333,17 @@ fn parallel_decoding_matches_single_threaded() {
 #[ignore]
 fn rx_throughput() {
     let sig = back_to_back_24mbps(400, 9);
+    // Best of five runs: the figure is meant to show what the code can do, not how busy
+    // the machine happened to be.
     for n_threads in [1usize, 2] {
-        let t0 = std::time::Instant::now();
-        let (frames, stats) = super::decode_parallel(&sig, n_threads, ReceiverConfig::default());
-        let secs = t0.elapsed().as_secs_f64();
-        assert_eq!(frames.len(), 400, "{stats:?}");
+        let mut secs = f64::INFINITY;
+        for _ in 0..5 {
+            let t0 = std::time::Instant::now();
+            let (frames, stats) =
+                super::decode_parallel(&sig, n_threads, ReceiverConfig::default());
+            secs = secs.min(t0.elapsed().as_secs_f64());
+            assert_eq!(frames.len(), 400, "{stats:?}");
+        }
         println!(
             "{n_threads} thread(s): {:.1} MS/s ({} samples in {:.3} s)",
             sig.len() as f64 / secs / 1e6,

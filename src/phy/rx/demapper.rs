@@ -24,8 +24,8 @@ use num_complex::Complex32;
 
 #[inline(always)]
 fn quantize(x: f32) -> i8 {
-    // `max`/`min` map NaN to the other operand, so no NaN reaches the cast.
-    x.max(-127.0).min(127.0) as i8
+    // A NaN survives the clamp and the saturating cast turns it into 0 (an erasure).
+    x.clamp(-127.0, 127.0) as i8
 }
 
 /// Adding then subtracting 1.5 * 2^23 rounds an `f32` below 2^22 in magnitude to the

@@ -195,7 +195,7 @@ impl LongSynchronizer {
         let two = &self.region[best..best + 2 * FFT_LEN];
         let energy: f32 = two.iter().map(|s| s.norm_sqr()).sum();
         let normalized = best_metric / (self.lts_energy * energy);
-        if !(normalized >= MIN_CORRELATION) {
+        if normalized.is_nan() || normalized < MIN_CORRELATION {
             return None;
         }
         let mut acc = Complex::<f64>::new(0.0, 0.0);

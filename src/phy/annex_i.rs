@@ -138,10 +138,11 @@ pub const FIRST_DATA_SYMBOL_FREQ: [Complex32; 53] = [
     c(0.316, -0.316),
 ];
 
-/// Table G.24 (split over several tables in Annex I): the whole packet in the time domain, 881 samples: STF
-/// (0-159), LTF (160-319), SIGNAL (320-399), six DATA symbols (400-879) and the
-/// trailing half-weight sample. Samples at field boundaries (0, 160, 320, 400, ...,
-/// 880) are the overlap of two windowed fields (Equation 17-4 with half weights).
+/// Table G.24 (split over several tables in Annex I): the whole packet in the time
+/// domain, 881 samples: STF (0-159), LTF (160-319), SIGNAL (320-399), six DATA symbols
+/// (400-879) and the trailing half-weight sample. Samples at field boundaries (0, 160,
+/// 320, 400, ..., 880) are the overlap of two windowed fields (Equation 17-4 with half
+/// weights).
 pub fn packet_time_domain() -> Vec<Complex32> {
     include_str!("annex_i_packet.txt")
         .lines()

@@ -117,3 +117,193 @@ pub fn encode_semantic_frame(
     );
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phy::convolutional::{G0, G1};
+    use crate::phy::interleaver::deinterleave;
+    use crate::phy::pilots::pilot_values;
+    use crate::phy::rate::Rate;
+    use crate::phy::semantic_header::{StreamKind, HEADER_BITS, HEADER_FIELD_BITS};
+    use crate::phy::subcarriers::{fft_bin, CP_LEN, DATA_SUBCARRIERS, FFT_LEN, PILOT_SUBCARRIERS};
+
+    fn header(n_symbols: u16) -> SemanticHeader {
+        SemanticHeader {
+            kind: 0,
+            stream: StreamKind::Public,
+            destination: crate::phy::semantic_header::BROADCAST,
+            task: 3,
+            message_id: 77,
+            fragment_index: 0,
+            fragment_count: 1,
+            n_symbols,
+        }
+    }
+
+    fn channel_symbols(n: usize) -> Vec<Complex32> {
+        (0..n)
+            .map(|i| {
+                let t = i as f32 * 0.7;
+                Complex32::new(t.cos() * 1.3, (1.9 * t).sin() * 0.8)
+            })
+            .collect()
+    }
+
+    /// FFT bins of OFDM symbol `index` (0 = SIGNAL) of a frame, rescaled so that they
+    /// equal the transmitted subcarrier values.
+    fn demodulate(frame: &[Complex32], index: usize) -> Vec<Complex32> {
+        let start = PREAMBLE_LEN + index * SYMBOL_LEN + CP_LEN;
+        let mut y = frame[start..start + FFT_LEN].to_vec();
+        rustfft::FftPlanner::new()
+            .plan_fft_forward(FFT_LEN)
+            .process(&mut y);
+        let g = 52f32.sqrt() / FFT_LEN as f32;
+        y.iter().map(|&v| v * g).collect()
+    }
+
+    /// Whether the pilots of `bins` are those of polarity index `pilot_index`.
+    fn pilots_match(bins: &[Complex32], pilot_index: usize) -> bool {
+        let p = pilot_values(pilot_index);
+        PILOT_SUBCARRIERS
+            .iter()
+            .zip(p)
+            .all(|(&k, v)| (bins[fft_bin(k)] - Complex32::new(v, 0.0)).norm() < 1e-5)
+    }
+
+    /// Hard BPSK decisions on the data subcarriers, deinterleaved (N_CBPS = 48).
+    fn bpsk_coded_bits(bins: &[Complex32]) -> Vec<u8> {
+        let hard: Vec<u8> = DATA_SUBCARRIERS
+            .iter()
+            .map(|&k| (bins[fft_bin(k)].re > 0.0) as u8)
+            .collect();
+        deinterleave(&hard, &interleaver_permutation(N_DATA, 1))
+    }
+
+    /// Noise-free inverse of the rate-1/2 code: A_n = b_n XOR (earlier bits on the g0
+    /// taps) gives b_n; B_n must then agree, otherwise the sequence is not a codeword.
+    fn invert_code(coded: &[u8]) -> Option<Vec<u8>> {
+        let mut bits: Vec<u8> = Vec::new();
+        let mut reg = 0u8;
+        for pair in coded.chunks_exact(2) {
+            let prior = ((reg >> 1) & G0).count_ones() as u8 & 1;
+            let b = pair[0] ^ prior;
+            reg = (reg >> 1) | (b << 6);
+            if ((reg & G1).count_ones() as u8 & 1) != pair[1] {
+                return None;
+            }
+            bits.push(b);
+        }
+        Some(bits)
+    }
+
+    #[test]
+    fn signal_is_valid_but_its_rate_is_rejected_by_legacy_receivers() {
+        let n = 500;
+        let frame = encode_semantic_frame(&header(n as u16), &channel_symbols(n)).unwrap();
+        let bins = demodulate(&frame, 0);
+        assert!(pilots_match(&bins, 0), "SIGNAL uses pilot polarity p_0");
+        let bits = invert_code(&bpsk_coded_bits(&bins)).expect("a codeword");
+        let signal = Signal::from_bits(&bits.try_into().unwrap()).expect("parity, tail valid");
+        assert_eq!(signal.rate_field, SEMANTIC_RATE_FIELD);
+        assert_eq!(
+            Rate::from_rate_field(signal.rate_field),
+            None,
+            "legacy receivers must drop it"
+        );
+        assert_eq!(
+            signal.length as usize,
+            4 + n.div_ceil(48),
+            "LENGTH counts OFDM symbols"
+        );
+    }
+
+    #[test]
+    fn header_symbols_decode_to_the_header() {
+        let h = SemanticHeader {
+            stream: StreamKind::Private,
+            destination: 4,
+            ..header(96)
+        };
+        let frame = encode_semantic_frame(&h, &channel_symbols(96)).unwrap();
+        let mut coded = Vec::new();
+        for i in 1..=HEADER_OFDM_SYMBOLS {
+            let bins = demodulate(&frame, i);
+            assert!(
+                pilots_match(&bins, i),
+                "header symbol {i} uses pilot polarity p_{i}"
+            );
+            coded.extend(bpsk_coded_bits(&bins));
+        }
+        let bits = invert_code(&coded).expect("header symbols form one codeword");
+        assert_eq!(bits.len(), HEADER_FIELD_BITS);
+        assert!(
+            bits[HEADER_BITS..].iter().all(|&b| b == 0),
+            "tail and pad are zero"
+        );
+        assert_eq!(SemanticHeader::from_bits(&bits[..HEADER_BITS]), Ok(h));
+    }
+
+    #[test]
+    fn payload_values_and_pilots_are_recovered_exactly() {
+        for n in [1usize, 47, 48, 49, 1000] {
+            let symbols = channel_symbols(n);
+            let frame = encode_semantic_frame(&header(n as u16), &symbols).unwrap();
+            assert_eq!(frame.len(), semantic_frame_len(n));
+            assert_eq!(frame.len(), 320 + 80 * (5 + n.div_ceil(48)), "{n} symbols");
+            for m in 0..payload_ofdm_symbols(n) {
+                let bins = demodulate(&frame, 1 + HEADER_OFDM_SYMBOLS + m);
+                for (i, &k) in DATA_SUBCARRIERS.iter().enumerate() {
+                    let expected = symbols.get(m * N_DATA + i).copied().unwrap_or_default();
+                    let got = bins[fft_bin(k)];
+                    assert!(
+                        (got - expected).norm() < 1e-5,
+                        "{n}: symbol {m}, subcarrier {k}"
+                    );
+                }
+                assert!(
+                    pilots_match(&bins, FIRST_PAYLOAD_PILOT_INDEX + m),
+                    "payload symbol {m} pilot polarity"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn header_only_frame() {
+        let frame = encode_semantic_frame(&header(0), &[]).unwrap();
+        assert_eq!(frame.len(), semantic_frame_len(0));
+        assert_eq!(frame.len(), 320 + 5 * 80);
+        assert_eq!(&frame[..PREAMBLE_LEN], super::super::preamble());
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let mut symbols = channel_symbols(10);
+        assert_eq!(
+            encode_semantic_frame(&header(11), &symbols),
+            Err(TxError::SymbolCountMismatch {
+                header: 11,
+                got: 10
+            })
+        );
+        symbols[3].im = f32::NAN;
+        assert!(matches!(
+            encode_semantic_frame(&header(10), &symbols),
+            Err(TxError::NonFiniteSymbol { index: 3, .. })
+        ));
+        symbols[3] = Complex32::new(f32::INFINITY, 0.0);
+        assert!(matches!(
+            encode_semantic_frame(&header(10), &symbols),
+            Err(TxError::NonFiniteSymbol { index: 3, .. })
+        ));
+        let bad = SemanticHeader {
+            fragment_index: 1,
+            ..header(10)
+        };
+        assert!(matches!(
+            encode_semantic_frame(&bad, &channel_symbols(10)),
+            Err(TxError::Header(_))
+        ));
+    }
+}

@@ -4,10 +4,10 @@
 //! (17.3.5.5), pack the PSDU bytes (first bit in the least significant position) and
 //! check the FCS.
 
+use super::fcs_check::fcs_ok;
 use super::frame_decoder::{FrameDecoder, FrameKind, SyncedFrame};
-use crate::phy::fcs::check_fcs;
 use crate::phy::received::{DataFrame, FrameInfo};
-use crate::phy::scrambler::Scrambler;
+use crate::phy::scrambler::{Scrambler, SCRAMBLER_PERIOD};
 use crate::phy::subcarriers::N_DATA;
 use num_complex::Complex32;
 
@@ -50,8 +50,15 @@ impl FrameDecoder {
         let n_bits = SERVICE_BITS + 8 * length + TAIL_BITS;
         self.viterbi.decode(&mother, n_bits, &mut self.bits);
         self.mother = mother;
+        // The sequence repeats every 127 bits: generate one period, XOR it cyclically.
         let mut scrambler = Scrambler::from_service_bits(&self.bits[..SEED_BITS]);
-        scrambler.scramble(&mut self.bits[SEED_BITS..SERVICE_BITS + 8 * length]);
+        let mut period = [0u8; SCRAMBLER_PERIOD];
+        scrambler.scramble(&mut period);
+        for chunk in self.bits[SEED_BITS..SERVICE_BITS + 8 * length].chunks_mut(SCRAMBLER_PERIOD) {
+            for (b, s) in chunk.iter_mut().zip(&period) {
+                *b ^= s;
+            }
+        }
         let psdu: Vec<u8> = self.bits[SERVICE_BITS..SERVICE_BITS + 8 * length]
             .chunks_exact(8)
             .map(|b| {
@@ -60,7 +67,7 @@ impl FrameDecoder {
                     .fold(0u8, |acc, (j, &bit)| acc | (bit << j))
             })
             .collect();
-        let fcs_ok = check_fcs(&psdu);
+        let fcs_ok = fcs_ok(&psdu);
         let evm = sq_err / (n_sym * N_DATA) as f32;
         Some(DataFrame {
             info: FrameInfo {

@@ -24,45 +24,63 @@ use num_complex::Complex32;
 
 #[inline(always)]
 fn quantize(x: f32) -> i8 {
+    // A NaN survives the clamp and the saturating cast turns it into 0 (an erasure).
     x.clamp(-127.0, 127.0) as i8
 }
+
+/// Adding then subtracting 1.5 * 2^23 rounds an `f32` below 2^22 in magnitude to the
+/// nearest integer with plain arithmetic (vectorizable, no libm call).
+const ROUNDING_MAGIC: f32 = 12_582_912.0;
+
+/// Summed squared distance of the 48 `points` to their nearest constellation points of
+/// `m` (unit average power): the numerator of a decision-directed EVM.
+pub fn squared_error_sum(points: &[Complex32; N_DATA], m: Modulation) -> f32 {
+    let k = k_mod(m);
+    let max_level = match m {
+        Modulation::Bpsk => 1.0,
+        Modulation::Qpsk => 1.0,
+        Modulation::Qam16 => 3.0,
+        Modulation::Qam64 => 7.0,
+    };
+    let inv_k = 1.0 / k;
+    let mut acc = [0.0f32; 8];
+    for chunk in points.chunks_exact(8) {
+        for (l, p) in chunk.iter().enumerate() {
+            // Nearest odd level: 2 * round((u - 1) / 2) + 1, clamped.
+            let level = |x: f32| {
+                let t = (x * inv_k - 1.0) * 0.5;
+                let r = (t + ROUNDING_MAGIC) - ROUNDING_MAGIC;
+                (2.0 * r + 1.0).max(-max_level).min(max_level) * k
+            };
+            let er = p.re - level(p.re);
+            let ei = if m == Modulation::Bpsk {
+                p.im
+            } else {
+                p.im - level(p.im)
+            };
+            acc[l] += er * er + ei * ei;
+        }
+    }
+    acc.iter().sum()
+}
+
+// The piecewise-linear forms of the module doc, written with `max` so that they have
+// no branches and vectorize.
 
 #[inline(always)]
 fn qam16_axis(u: f32) -> [f32; 2] {
     let a = u.abs();
-    let b0 = if a <= 2.0 {
-        4.0 * u
-    } else {
-        8.0 * (u - u.signum())
-    };
+    let b0 = 4.0 * u + (4.0 * (a - 2.0).max(0.0)).copysign(u);
     [b0, 4.0 * (2.0 - a)]
 }
 
 #[inline(always)]
 fn qam64_axis(u: f32) -> [f32; 3] {
     let a = u.abs();
-    let s = u.signum();
-    let b0 = if a <= 2.0 {
-        4.0 * u
-    } else if a <= 4.0 {
-        8.0 * (u - s)
-    } else if a <= 6.0 {
-        12.0 * (u - 2.0 * s)
-    } else {
-        16.0 * (u - 3.0 * s)
-    };
-    let b1 = if a <= 2.0 {
-        24.0 - 8.0 * a
-    } else if a <= 6.0 {
-        16.0 - 4.0 * a
-    } else {
-        40.0 - 8.0 * a
-    };
-    let b2 = if a <= 4.0 {
-        4.0 * a - 8.0
-    } else {
-        24.0 - 4.0 * a
-    };
+    let (over2, over4, over6) = ((a - 2.0).max(0.0), (a - 4.0).max(0.0), (a - 6.0).max(0.0));
+    let b0 = 4.0 * u + (4.0 * (over2 + over4 + over6)).copysign(u);
+    let b1 = 24.0 - 8.0 * a + 4.0 * over2 - 4.0 * over6;
+    let b2 = 4.0 * a - 8.0 - 8.0 * over4;
     [b0, b1, b2]
 }
 
@@ -75,6 +93,35 @@ fn qam64_axis(u: f32) -> [f32; 3] {
 /// # Panics
 /// If `out.len() != 48 * m.n_bpsc()`.
 pub fn demap_symbol(
+    points: &[Complex32; N_DATA],
+    weights: &[f32; N_DATA],
+    m: Modulation,
+    out: &mut [i8],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { demap_avx2(points, weights, m, out) };
+            return;
+        }
+    }
+    demap_generic(points, weights, m, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn demap_avx2(
+    points: &[Complex32; N_DATA],
+    weights: &[f32; N_DATA],
+    m: Modulation,
+    out: &mut [i8],
+) {
+    demap_generic(points, weights, m, out);
+}
+
+#[inline(always)]
+fn demap_generic(
     points: &[Complex32; N_DATA],
     weights: &[f32; N_DATA],
     m: Modulation,
@@ -126,16 +173,21 @@ pub fn demap_symbol(
 
 /// Nearest constellation point of `m` to `y` (unit average power), for decision-directed
 /// error measurements.
+#[inline]
 pub fn nearest_point(y: Complex32, m: Modulation) -> Complex32 {
     let k = k_mod(m);
-    let max_level = match m {
+    let max_level: i32 = match m {
         Modulation::Bpsk => return Complex32::new(if y.re >= 0.0 { 1.0 } else { -1.0 }, 0.0),
-        Modulation::Qpsk => 1.0,
-        Modulation::Qam16 => 3.0,
-        Modulation::Qam64 => 7.0,
+        Modulation::Qpsk => 1,
+        Modulation::Qam16 => 3,
+        Modulation::Qam64 => 7,
     };
-    // Odd integer nearest to the coordinate, clamped to the outermost level.
-    let level = |x: f32| ((((x / k) - 1.0) / 2.0).round() * 2.0 + 1.0).clamp(-max_level, max_level);
+    // Odd level nearest to the coordinate: shift to 0..16, take the even grid cell by
+    // truncation (no libm rounding call), clamp to the outermost level.
+    let level = |x: f32| {
+        let cell = ((x / k + 8.0).clamp(0.0, 15.99) * 0.5) as i32;
+        (2 * cell - 7).clamp(-max_level, max_level) as f32
+    };
     Complex32::new(level(y.re) * k, level(y.im) * k)
 }
 
@@ -275,6 +327,25 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn squared_error_sum_matches_nearest_point() {
+        for m in MODS {
+            let mut pts = [Complex32::new(0.0, 0.0); N_DATA];
+            for (i, p) in pts.iter_mut().enumerate() {
+                *p = Complex32::from_polar(0.031 * i as f32, 1.3 * i as f32);
+            }
+            let want: f32 = pts
+                .iter()
+                .map(|&p| (p - nearest_point(p, m)).norm_sqr())
+                .sum();
+            let got = squared_error_sum(&pts, m);
+            assert!(
+                (got - want).abs() < 1e-4 * want.max(1.0),
+                "{m:?}: {got} vs {want}"
+            );
         }
     }
 

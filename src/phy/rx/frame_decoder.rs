@@ -9,7 +9,7 @@
 //! channel estimate absorbs the resulting phase slope.
 
 use super::channel_estimator::ChannelEstimate;
-use super::demapper::demap_symbol;
+use super::demapper::{demap_symbol, squared_error_sum};
 use super::equalizer::Equalizer;
 use super::ofdm_demod::{Derotator, SymbolDemodulator};
 use super::soft_bits::SoftBitMap;
@@ -183,10 +183,7 @@ impl FrameDecoder {
         self.symbol_soft.clear();
         self.symbol_soft.resize(N_DATA * m.n_bpsc(), 0);
         demap_symbol(&self.points, weights, m, &mut self.symbol_soft);
-        self.points
-            .iter()
-            .map(|&p| (p - super::demapper::nearest_point(p, m)).norm_sqr())
-            .sum()
+        squared_error_sum(&self.points, m)
     }
 
     /// Runs LTF synchronization, channel estimation and SIGNAL decoding for `det`.

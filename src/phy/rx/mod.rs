@@ -1,9 +1,19 @@
-//! OFDM receiver, IEEE 802.11-2016 17.3.12 and 17.3.5: one stage per file.
+//! OFDM receiver for 802.11a data frames and semantic frames, IEEE 802.11-2016 17.3.
+//!
+//! One stage per file, in signal order:
+//! [`sync_short`] (STF detection, coarse CFO) -> [`sync_long`] (LTF timing, fine CFO) ->
+//! [`ofdm_demod`] (derotation, FFT) -> [`channel_estimator`] (channel, noise, SNR) ->
+//! [`equalizer`] (zero forcing, pilot phase tracking) -> [`demapper`] (max-log soft bits)
+//! -> [`soft_bits`] (deinterleave, depuncture) -> [`viterbi`] -> [`frame_decoder`]
+//! (SIGNAL) -> [`data_decoder`] (descramble, PSDU, [`fcs_check`]) or
+//! [`semantic_decoder`] (header, channel symbols, noise variance).
+//! [`receiver`] runs them over a stream; [`parallel`] over a recording on several threads.
 
 pub mod channel_estimator;
 pub mod data_decoder;
 pub mod demapper;
 pub mod equalizer;
+pub mod fcs_check;
 pub mod frame_decoder;
 pub mod ofdm_demod;
 pub mod parallel;

@@ -43,7 +43,10 @@ impl Derotator {
     /// starts at absolute index `start`. `x` and `out` hold 64 samples.
     pub fn apply(&self, x: &[Complex32], start: u64, out: &mut [Complex32; FFT_LEN]) {
         let offset = start as f64 - self.reference as f64;
-        let angle = (-self.cfo_rad_per_sample * offset).rem_euclid(2.0 * std::f64::consts::PI);
+        let angle = -self.cfo_rad_per_sample * offset;
+        // Reduce to (-2 pi, 2 pi) by truncation (cheaper than a remainder call).
+        let turns = (angle / std::f64::consts::TAU) as i64 as f64;
+        let angle = angle - turns * std::f64::consts::TAU;
         let (s, c) = angle.sin_cos();
         let phasor = Complex32::new(c as f32, s as f32);
         for ((o, &xi), &r) in out.iter_mut().zip(&x[..FFT_LEN]).zip(&self.ramp) {

@@ -12,7 +12,7 @@
 //! receiver is run further, on the calling thread, until they do; the overlap is bounded
 //! by the input, and on back-to-back frames it is one frame.
 
-use super::receiver::{Outcome, Receiver, ReceiverConfig, INPUT_PIECE};
+use super::receiver::{is_finite, Outcome, Receiver, ReceiverConfig, INPUT_PIECE};
 use crate::phy::received::{RxFrame, RxStats};
 use num_complex::Complex32;
 
@@ -121,10 +121,7 @@ pub fn decode_parallel(
     let mut frames = Vec::new();
     let mut stats = RxStats {
         samples: samples.len() as u64,
-        non_finite_samples: samples
-            .iter()
-            .filter(|s| !(s.re.is_finite() && s.im.is_finite()))
-            .count() as u64,
+        non_finite_samples: samples.iter().map(|&s| (!is_finite(s)) as u64).sum(),
         ..Default::default()
     };
     for (k, &(w, from)) in segments.iter().enumerate() {

@@ -36,10 +36,78 @@ pub struct LongSync {
 /// Cross-correlator with its scratch buffers.
 #[derive(Debug, Clone)]
 pub struct LongSynchronizer {
-    lts_conj: [Complex32; FFT_LEN],
+    /// Real and imaginary parts of the conjugated long training symbol.
+    lts_re: [f32; FFT_LEN],
+    lts_im: [f32; FFT_LEN],
     lts_energy: f32,
     region: Vec<Complex32>,
+    region_re: Vec<f32>,
+    region_im: Vec<f32>,
     xcorr: Vec<Complex32>,
+}
+
+/// Lanes of the partial sums in [`correlate`], so the compiler can vectorize it.
+const LANES: usize = 8;
+
+/// `out[q] = correlate(x[q..q + 64], l)` for every `q < out.len()`, with the widest
+/// vector unit the CPU offers (AVX2 and FMA detected at run time).
+fn correlate_all(
+    xr: &[f32],
+    xi: &[f32],
+    lr: &[f32; FFT_LEN],
+    li: &[f32; FFT_LEN],
+    out: &mut [Complex32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+            unsafe { correlate_all_avx2(xr, xi, lr, li, out) };
+            return;
+        }
+    }
+    correlate_all_generic(xr, xi, lr, li, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn correlate_all_avx2(
+    xr: &[f32],
+    xi: &[f32],
+    lr: &[f32; FFT_LEN],
+    li: &[f32; FFT_LEN],
+    out: &mut [Complex32],
+) {
+    correlate_all_generic(xr, xi, lr, li, out);
+}
+
+#[inline(always)]
+fn correlate_all_generic(
+    xr: &[f32],
+    xi: &[f32],
+    lr: &[f32; FFT_LEN],
+    li: &[f32; FFT_LEN],
+    out: &mut [Complex32],
+) {
+    for (q, o) in out.iter_mut().enumerate() {
+        *o = correlate(&xr[q..q + FFT_LEN], &xi[q..q + FFT_LEN], lr, li);
+    }
+}
+
+/// `sum_n (xr[n] + j xi[n]) (lr[n] + j li[n])` over 64 samples.
+#[inline(always)]
+fn correlate(xr: &[f32], xi: &[f32], lr: &[f32; FFT_LEN], li: &[f32; FFT_LEN]) -> Complex32 {
+    let mut acc_re = [0.0f32; LANES];
+    let mut acc_im = [0.0f32; LANES];
+    for c in 0..FFT_LEN / LANES {
+        let r = c * LANES..(c + 1) * LANES;
+        let (xr, xi, lr, li) = (&xr[r.clone()], &xi[r.clone()], &lr[r.clone()], &li[r]);
+        for l in 0..LANES {
+            acc_re[l] += xr[l] * lr[l] - xi[l] * li[l];
+            acc_im[l] += xr[l] * li[l] + xi[l] * lr[l];
+        }
+    }
+    Complex32::new(acc_re.iter().sum(), acc_im.iter().sum())
 }
 
 impl Default for LongSynchronizer {
@@ -53,9 +121,12 @@ impl LongSynchronizer {
         let lts = long_training_symbol();
         let lts_energy = lts.iter().map(|s| s.norm_sqr()).sum();
         Self {
-            lts_conj: lts.map(|s| s.conj()),
+            lts_re: lts.map(|s| s.re),
+            lts_im: lts.map(|s| -s.im),
             lts_energy,
             region: Vec::new(),
+            region_re: Vec::new(),
+            region_im: Vec::new(),
             xcorr: Vec::new(),
         }
     }
@@ -86,19 +157,30 @@ impl LongSynchronizer {
         );
         let x = &buf[(first - buf_start) as usize..(end - buf_start) as usize];
         let w = det.cfo_rad_per_sample as f64;
+        // Derotate with a phasor recurrence in f64 (no drift over a few hundred samples).
+        let (sn, cs) = (-w).sin_cos();
+        let step = Complex::new(cs, sn);
+        let mut phasor = Complex::<f64>::new(1.0, 0.0);
         self.region.clear();
-        self.region.extend(x.iter().enumerate().map(|(n, &s)| {
-            let (sn, cs) = (-w * n as f64).sin_cos();
-            s * Complex32::new(cs as f32, sn as f32)
-        }));
+        for &s in x {
+            self.region
+                .push(s * Complex32::new(phasor.re as f32, phasor.im as f32));
+            phasor *= step;
+        }
+        self.region_re.clear();
+        self.region_re.extend(self.region.iter().map(|s| s.re));
+        self.region_im.clear();
+        self.region_im.extend(self.region.iter().map(|s| s.im));
         let n_pos = x.len() - FFT_LEN + 1;
         self.xcorr.clear();
-        self.xcorr.extend((0..n_pos).map(|q| {
-            let win = &self.region[q..q + FFT_LEN];
-            win.iter()
-                .zip(&self.lts_conj)
-                .fold(Complex32::new(0.0, 0.0), |a, (s, l)| a + s * l)
-        }));
+        self.xcorr.resize(n_pos, Complex32::new(0.0, 0.0));
+        correlate_all(
+            &self.region_re,
+            &self.region_im,
+            &self.lts_re,
+            &self.lts_im,
+            &mut self.xcorr,
+        );
         let n_cand = n_pos - FFT_LEN;
         let metric = |q: usize| self.xcorr[q].norm_sqr() + self.xcorr[q + FFT_LEN].norm_sqr();
         let mut best = 0;
@@ -113,7 +195,7 @@ impl LongSynchronizer {
         let two = &self.region[best..best + 2 * FFT_LEN];
         let energy: f32 = two.iter().map(|s| s.norm_sqr()).sum();
         let normalized = best_metric / (self.lts_energy * energy);
-        if !(normalized >= MIN_CORRELATION) {
+        if normalized.is_nan() || normalized < MIN_CORRELATION {
             return None;
         }
         let mut acc = Complex::<f64>::new(0.0, 0.0);

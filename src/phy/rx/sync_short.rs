@@ -5,7 +5,7 @@
 //! `k = 0 .. WINDOW` sits near 1 for the whole STF and near `1 / WINDOW` on noise or on
 //! OFDM data. A frame is declared when the metric stays above a threshold for a number
 //! of consecutive samples (the plateau). The sums are running sums in `f64`, refreshed
-//! from scratch every [`REFRESH_PERIOD`] samples so rounding cannot drift.
+//! from scratch every `REFRESH_PERIOD` (4096) samples so rounding cannot drift.
 //!
 //! The correlation averaged over the plateau also gives the coarse carrier frequency
 //! offset: its phase is `-16 w` for an offset of `w` radians per sample (unambiguous for
@@ -124,7 +124,7 @@ impl ShortPreambleDetector {
         let span = WINDOW + STF_PERIOD;
         let mut i = (self.pos - buf_start) as usize;
         while i + span < buf.len() {
-            if !self.primed || self.pos % REFRESH_PERIOD == 0 {
+            if !self.primed || self.pos.is_multiple_of(REFRESH_PERIOD) {
                 if self.primed && self.run == 0 {
                     if let Some(c) = self.canonical.as_mut() {
                         c.push(self.pos);

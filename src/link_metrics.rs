@@ -160,14 +160,29 @@ fn nearest_burst(burst_starts: &[u64], start_sample: u64) -> Option<usize> {
 /// dropped by cause come from [`RxStats`]; this adds the mean EVM of decoded frames
 /// (power average, dB).
 pub fn mean_evm_db(received: &[RxFrame]) -> Option<f64> {
-    if received.is_empty() {
-        return None;
+    let mut mean = EvmMean::default();
+    received.iter().for_each(|f| mean.add(f));
+    mean.mean_db()
+}
+
+/// Running power average of the EVM of decoded frames, for frames seen one block at
+/// a time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EvmMean {
+    sum_linear: f64,
+    frames: u64,
+}
+
+impl EvmMean {
+    pub fn add(&mut self, frame: &RxFrame) {
+        self.sum_linear += 10f64.powf(f64::from(frame.info().evm_db) / 10.0);
+        self.frames += 1;
     }
-    let sum: f64 = received
-        .iter()
-        .map(|f| 10f64.powf(f64::from(f.info().evm_db) / 10.0))
-        .sum();
-    Some(10.0 * (sum / received.len() as f64).log10())
+
+    /// Mean EVM in dB; `None` before any frame.
+    pub fn mean_db(&self) -> Option<f64> {
+        (self.frames > 0).then(|| 10.0 * (self.sum_linear / self.frames as f64).log10())
+    }
 }
 
 /// Frames dropped by the receiver after detection, all causes together.

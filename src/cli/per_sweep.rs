@@ -254,17 +254,15 @@ fn write_csv(
 }
 
 fn chart(args: &PerSweepArgs, channel: &str, points: &[SweepPoint]) -> LineChart {
+    // Short enough to fit the chart's width at its title font size.
     let what = if channel == "multipath" {
-        format!(
-            "Rayleigh multipath, {} ns RMS delay spread",
-            args.delay_spread_ns
-        )
+        format!("Rayleigh {} ns RMS", args.delay_spread_ns)
     } else {
         "AWGN".to_string()
     };
     let mut c = LineChart::new(
         &format!(
-            "PER vs SNR, {what}, {}-byte PSDU, {} frames/point",
+            "PER, {what}, {} B PSDU, {} frames/pt",
             args.payload_bytes, args.frames
         ),
         "SNR (dB)",

@@ -271,6 +271,19 @@ mod tests {
     }
 
     #[test]
+    fn mean_evm_is_a_power_average_and_none_without_frames() {
+        // A dB average would give -25 dB; the power average of 1e-3 and 1e-2 is higher.
+        let frames = [
+            data_rx(0, vec![1], true, -30.0),
+            data_rx(900, vec![2], false, -20.0),
+        ];
+        let expected = 10.0 * ((1e-3 + 1e-2) / 2.0f64).log10();
+        let got = mean_evm_db(&frames).unwrap();
+        assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+        assert_eq!(mean_evm_db(&[]), None);
+    }
+
+    #[test]
     fn symbol_evm_of_a_known_error() {
         let sent = [Complex32::new(1.0, 0.0), Complex32::new(0.0, -1.0)];
         let received = [Complex32::new(1.1, 0.0), Complex32::new(0.0, -0.9)];

@@ -1,11 +1,15 @@
 //! Transmit to a file:
 //!
 //! ```text
-//! frames -> FrameTransmitter -> Cf32Sink (.cf32 file)
+//! frames -> FrameTransmitter -> ChannelModel -> Cf32Sink (.cf32 file)
 //! ```
+//!
+//! With `ChannelConfig::default()` the channel is an identity and the file holds the
+//! transmitted samples exactly.
 
 use super::{runtime, FlowgraphError};
-use crate::blocks::{Cf32Sink, FrameTransmitter, TransmitterConfig, TxFrame};
+use crate::blocks::{Cf32Sink, ChannelModel, FrameTransmitter, TransmitterConfig, TxFrame};
+use crate::channel::{ChannelConfig, ChannelSimulator};
 use futuresdr::prelude::*;
 use std::path::Path;
 
@@ -19,16 +23,21 @@ pub struct TransmitOutcome {
     pub burst_starts: Vec<u64>,
 }
 
-/// Encodes `frames` and writes the samples, with gaps, to the cf32 file at `path`.
+/// Encodes `frames`, passes the samples, with gaps, through a channel simulated with
+/// `channel`, and writes them to the cf32 file at `path`.
 pub fn transmit(
     frames: Vec<TxFrame>,
     config: TransmitterConfig,
+    channel: ChannelConfig,
     path: &Path,
 ) -> Result<TransmitOutcome, FlowgraphError> {
+    let simulator = ChannelSimulator::new(channel)?;
+
     let mut fg = Flowgraph::new();
     let transmitter = FrameTransmitter::new(config, frames);
+    let channel = ChannelModel::new(simulator);
     let file = Cf32Sink::new(path);
-    connect!(fg, transmitter > file);
+    connect!(fg, transmitter > channel > file);
 
     let fg = runtime().run(fg)?;
 

@@ -160,14 +160,29 @@ fn nearest_burst(burst_starts: &[u64], start_sample: u64) -> Option<usize> {
 /// dropped by cause come from [`RxStats`]; this adds the mean EVM of decoded frames
 /// (power average, dB).
 pub fn mean_evm_db(received: &[RxFrame]) -> Option<f64> {
-    if received.is_empty() {
-        return None;
+    let mut mean = EvmMean::default();
+    received.iter().for_each(|f| mean.add(f));
+    mean.mean_db()
+}
+
+/// Running power average of the EVM of decoded frames, for frames seen one block at
+/// a time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EvmMean {
+    sum_linear: f64,
+    frames: u64,
+}
+
+impl EvmMean {
+    pub fn add(&mut self, frame: &RxFrame) {
+        self.sum_linear += 10f64.powf(f64::from(frame.info().evm_db) / 10.0);
+        self.frames += 1;
     }
-    let sum: f64 = received
-        .iter()
-        .map(|f| 10f64.powf(f64::from(f.info().evm_db) / 10.0))
-        .sum();
-    Some(10.0 * (sum / received.len() as f64).log10())
+
+    /// Mean EVM in dB; `None` before any frame.
+    pub fn mean_db(&self) -> Option<f64> {
+        (self.frames > 0).then(|| 10.0 * (self.sum_linear / self.frames as f64).log10())
+    }
 }
 
 /// Frames dropped by the receiver after detection, all causes together.
@@ -253,6 +268,19 @@ mod tests {
         assert_eq!(m.bits_compared, 0);
         assert_eq!(m.ber, None, "no PSDU compared, so no BER");
         assert_eq!(m.per, 1.0);
+    }
+
+    #[test]
+    fn mean_evm_is_a_power_average_and_none_without_frames() {
+        // A dB average would give -25 dB; the power average of 1e-3 and 1e-2 is higher.
+        let frames = [
+            data_rx(0, vec![1], true, -30.0),
+            data_rx(900, vec![2], false, -20.0),
+        ];
+        let expected = 10.0 * ((1e-3 + 1e-2) / 2.0f64).log10();
+        let got = mean_evm_db(&frames).unwrap();
+        assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+        assert_eq!(mean_evm_db(&[]), None);
     }
 
     #[test]

@@ -109,3 +109,51 @@ fn rx_of_a_cut_file_is_refused_not_truncated() {
     );
     assert!(out.stdout.is_empty(), "no report for a malformed file");
 }
+
+/// Runs `m4sc` and parses its one-line JSON report, failing with its stderr.
+fn m4sc_json(args: &[&str]) -> serde_json::Value {
+    let out = m4sc(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn threaded_block_wise_rx_reports_what_the_flowgraph_reports() {
+    // A noisy file spanning several 40 000-sample blocks: a frame lost or decoded twice
+    // at a block edge shows up as a different frame list or counter set.
+    let path = std::env::temp_dir().join(format!("m4sc-blocks-{}.cf32", std::process::id()));
+    let path_str = path.to_str().unwrap();
+    let tx = m4sc_json(&[
+        "tx", "--output", path_str, "--frames", "30", "--rate", "24", "--snr-db", "11", "--seed",
+        "5", "--json",
+    ]);
+    let reference = m4sc_json(&["rx", "--input", path_str, "--json"]);
+    for threads in ["1", "2"] {
+        let rx = m4sc_json(&[
+            "rx",
+            "--input",
+            path_str,
+            "--threads",
+            threads,
+            "--block-samples",
+            "40000",
+            "--json",
+        ]);
+        assert_eq!(rx["samples"], tx["samples"], "{threads} threads: samples");
+        assert_eq!(
+            rx["frames"], reference["frames"],
+            "{threads} threads: decoded frames differ from the flowgraph's"
+        );
+        assert_eq!(rx["receiver"], reference["receiver"], "{threads} threads");
+        assert!(rx["samples_per_s"].as_f64().unwrap() > 0.0);
+    }
+    std::fs::remove_file(&path).unwrap();
+    // 11 dB is in the 24 Mb/s waterfall: some frames fail, so drops are compared too.
+    let decoded = reference["frames_decoded"].as_u64().unwrap();
+    let dropped = reference["frames_dropped"].as_u64().unwrap();
+    assert!(decoded > 0 && dropped > 0, "{reference}");
+}

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod loopback;
+pub mod per_sweep;
 pub mod report;
 pub mod rx;
 pub mod tx;
@@ -25,6 +26,9 @@ pub enum Command {
     Tx(tx::TxArgs),
     /// Decode every frame in a cf32 file and report what was received and dropped.
     Rx(rx::RxArgs),
+    /// Measure packet and bit error rate against SNR for each data rate.
+    #[command(long_about = per_sweep::LONG_ABOUT)]
+    PerSweep(per_sweep::PerSweepArgs),
 }
 
 impl Cli {
@@ -34,6 +38,7 @@ impl Cli {
             Command::Loopback(args) => loopback::run(&args),
             Command::Tx(args) => tx::run(&args),
             Command::Rx(args) => rx::run(&args),
+            Command::PerSweep(args) => per_sweep::run(&args),
         }
     }
 }

@@ -26,7 +26,7 @@ pub mod sync_short;
 mod test_support;
 pub mod viterbi;
 
-pub use parallel::decode_parallel;
+pub use parallel::{decode_parallel, ParallelDecoder};
 pub use receiver::{Receiver, ReceiverConfig};
 pub use viterbi::ViterbiDecoder;
 

@@ -129,6 +129,14 @@ impl Receiver {
         self.detector.record_canonical();
     }
 
+    /// Forgets the events and canonical positions recorded so far (recording goes on).
+    pub(crate) fn clear_recorded(&mut self) {
+        if let Some(ev) = self.events.as_mut() {
+            ev.clear();
+        }
+        self.detector.clear_canonical();
+    }
+
     pub(crate) fn canonical_positions(&self) -> &[u64] {
         self.detector.canonical_positions()
     }

@@ -81,6 +81,13 @@ impl ShortPreambleDetector {
         self.canonical.as_deref().unwrap_or(&[])
     }
 
+    /// Forgets the canonical positions recorded so far (recording goes on).
+    pub fn clear_canonical(&mut self) {
+        if let Some(c) = self.canonical.as_mut() {
+            c.clear();
+        }
+    }
+
     /// Absolute index of the next window start the detector will look at.
     pub fn position(&self) -> u64 {
         self.pos

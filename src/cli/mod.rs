@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod loopback;
+pub mod prepare_data;
 pub mod report;
 pub mod rx;
 pub mod tx;
@@ -25,6 +26,9 @@ pub enum Command {
     Tx(tx::TxArgs),
     /// Decode every frame in a cf32 file and report what was received and dropped.
     Rx(rx::RxArgs),
+    /// Build the semantic model's data splits from the raw data sets.
+    #[command(long_about = prepare_data::LONG_ABOUT)]
+    PrepareData(prepare_data::PrepareDataArgs),
 }
 
 impl Cli {
@@ -34,6 +38,7 @@ impl Cli {
             Command::Loopback(args) => loopback::run(&args),
             Command::Tx(args) => tx::run(&args),
             Command::Rx(args) => rx::run(&args),
+            Command::PrepareData(args) => prepare_data::run(&args),
         }
     }
 }

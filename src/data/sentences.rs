@@ -219,7 +219,11 @@ conversations:
     fn splits_filters_and_dedupes() {
         assert_eq!(
             split_sentences("Hello there.  How are you? I met Dr. Smith at 5 p.m. Today."),
-            vec!["Hello there.", "How are you?", "I met Dr. Smith at 5 p.m. Today."]
+            vec![
+                "Hello there.",
+                "How are you?",
+                "I met Dr. Smith at 5 p.m. Today."
+            ]
         );
         let s = sentences_of(&parse_corpus_yaml(SAMPLE));
         assert_eq!(

@@ -267,7 +267,10 @@ mod tests {
     fn loader_errors_name_file_and_line() {
         let dir = temp_dir("bad");
         std::fs::create_dir_all(&dir).unwrap();
-        let good = r#"{"id":"0","source":"s","task":"text","image":null,"question":null,"text":"a b c","answer":"a b c"}"#;
+        let good = concat!(
+            r#"{"id":"0","source":"s","task":"text","image":null,"#,
+            r#""question":null,"text":"a b c","answer":"a b c"}"#
+        );
         std::fs::write(
             dir.join(EXAMPLES_FILE),
             format!("{good}\n\n{{\"id\": 3}}\n"),

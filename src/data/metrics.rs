@@ -306,12 +306,15 @@ pub fn ssim(
     Ok(total / channels as f64)
 }
 
+/// Two flattened image batches and their (batch, channels, height, width).
+type BatchBuffers = (Vec<f32>, Vec<f32>, [usize; 4]);
+
 /// Splits two image batches (batch, channels, height, width) into per-image buffers.
 fn batch_buffers(
     what: &'static str,
     prediction: &Tensor,
     target: &Tensor,
-) -> Result<(Vec<f32>, Vec<f32>, [usize; 4]), MetricError> {
+) -> Result<BatchBuffers, MetricError> {
     let dims = prediction.dims().to_vec();
     if dims.len() != 4 || target.dims() != dims.as_slice() {
         return Err(MetricError::Shape {

@@ -171,34 +171,30 @@ fn ssim_matches_a_naive_windowed_computation() {
         .iter()
         .map(|&v| (0.7 * v + 0.3 * rng.random::<f32>()).min(1.0))
         .collect();
-    let mut weights = [[0f64; 11]; 11];
-    for (i, row) in weights.iter_mut().enumerate() {
-        for (j, v) in row.iter_mut().enumerate() {
+    // (row, column, weight) of the window, weights normalized to sum 1.
+    let mut taps = Vec::new();
+    for i in 0..11 {
+        for j in 0..11 {
             let (di, dj) = (i as f64 - 5.0, j as f64 - 5.0);
-            *v = (-(di * di + dj * dj) / (2.0 * 1.5 * 1.5)).exp();
+            taps.push((i, j, (-(di * di + dj * dj) / (2.0 * 1.5 * 1.5)).exp()));
         }
     }
-    let total: f64 = weights.iter().flatten().sum();
+    let total: f64 = taps.iter().map(|t| t.2).sum();
     let mut map = Vec::new();
     for y0 in 0..=h - 11 {
         for x0 in 0..=w - 11 {
+            let at = |v: &[f32], i: usize, j: usize| v[(y0 + i) * w + x0 + j] as f64;
             let (mut ma, mut mb) = (0.0, 0.0);
-            for i in 0..11 {
-                for j in 0..11 {
-                    let k = (y0 + i) * w + x0 + j;
-                    ma += weights[i][j] / total * a[k] as f64;
-                    mb += weights[i][j] / total * b[k] as f64;
-                }
+            for &(i, j, wt) in &taps {
+                ma += wt / total * at(&a, i, j);
+                mb += wt / total * at(&b, i, j);
             }
             let (mut va, mut vb, mut cov) = (0.0, 0.0, 0.0);
-            for i in 0..11 {
-                for j in 0..11 {
-                    let k = (y0 + i) * w + x0 + j;
-                    let (da, db) = (a[k] as f64 - ma, b[k] as f64 - mb);
-                    va += weights[i][j] / total * da * da;
-                    vb += weights[i][j] / total * db * db;
-                    cov += weights[i][j] / total * da * db;
-                }
+            for &(i, j, wt) in &taps {
+                let (da, db) = (at(&a, i, j) - ma, at(&b, i, j) - mb);
+                va += wt / total * da * da;
+                vb += wt / total * db * db;
+                cov += wt / total * da * db;
             }
             let c1 = 0.0001;
             let c2 = 0.0009;

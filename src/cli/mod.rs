@@ -3,6 +3,7 @@
 pub mod args;
 pub mod loopback;
 pub mod per_sweep;
+pub mod prepare_data;
 pub mod report;
 pub mod rx;
 pub mod tx;
@@ -29,6 +30,9 @@ pub enum Command {
     /// Measure packet and bit error rate against SNR for each data rate.
     #[command(long_about = per_sweep::LONG_ABOUT)]
     PerSweep(per_sweep::PerSweepArgs),
+    /// Build the semantic model's data splits from the raw data sets.
+    #[command(long_about = prepare_data::LONG_ABOUT)]
+    PrepareData(prepare_data::PrepareDataArgs),
 }
 
 impl Cli {
@@ -39,6 +43,7 @@ impl Cli {
             Command::Tx(args) => tx::run(&args),
             Command::Rx(args) => rx::run(&args),
             Command::PerSweep(args) => per_sweep::run(&args),
+            Command::PrepareData(args) => prepare_data::run(&args),
         }
     }
 }

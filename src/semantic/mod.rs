@@ -4,6 +4,6 @@
 //pub mod backbone_gguf;
 //pub mod language_model;
 pub mod layers;
-//pub mod template;
+pub mod template;
 pub mod tokenizer;
 //pub mod vision_encoder;

@@ -6,4 +6,4 @@
 pub mod layers;
 pub mod template;
 pub mod tokenizer;
-//pub mod vision_encoder;
+pub mod vision_encoder;

@@ -2,7 +2,7 @@
 //! back, trained with a differentiable channel and no flowgraph.
 
 //pub mod backbone_gguf;
-//pub mod language_model;
+pub mod language_model;
 pub mod layers;
 pub mod template;
 pub mod tokenizer;

@@ -1,7 +1,7 @@
 //! Semantic core: the neural model parts that turn images and text into semantic tokens and
 //! back, trained with a differentiable channel and no flowgraph.
 
-//pub mod backbone_gguf;
+pub mod backbone_gguf;
 pub mod language_model;
 pub mod layers;
 pub mod template;

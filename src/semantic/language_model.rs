@@ -371,7 +371,8 @@ mod tests {
     }
 
     /// Copy task: `<bos> x1..x5 <sep> x1..x5`, loss on the copy only. Random guessing
-    /// costs about ln 12 = 2.48 nats (12-token vocabulary); a model that learned to copy is far below.
+    /// costs about ln 12 = 2.48 nats (12-token vocabulary); a model that learned to copy
+    /// is far below.
     #[test]
     fn copy_task_loss_falls() -> Result<()> {
         let cfg = tiny();

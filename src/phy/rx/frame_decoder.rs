@@ -9,6 +9,7 @@
 //! channel estimate absorbs the resulting phase slope.
 
 use super::channel_estimator::ChannelEstimate;
+use super::delay_projection::DelayProjection;
 use super::demapper::{demap_symbol, squared_error_sum};
 use super::equalizer::Equalizer;
 use super::ofdm_demod::{Derotator, SymbolDemodulator};
@@ -125,6 +126,8 @@ pub struct FrameDecoder {
     pub(super) bpsk_map: SoftBitMap,
     /// Soft-bit maps of the eight rates, in [`Rate::ALL`] order.
     pub(super) rate_maps: Vec<SoftBitMap>,
+    /// Smoothing of the channel estimate over the allowed delay window.
+    projection: DelayProjection,
 }
 
 impl Default for FrameDecoder {
@@ -134,8 +137,23 @@ impl Default for FrameDecoder {
 }
 
 impl FrameDecoder {
+    /// A decoder with the default channel delay window of
+    /// [`ReceiverConfig`](super::ReceiverConfig).
     pub fn new() -> Self {
+        let config = super::ReceiverConfig::default();
+        Self::with_channel_window(config.channel_precursor_taps, config.channel_postcursor_taps)
+    }
+
+    /// A decoder whose channel estimate follows impulse responses from
+    /// `precursor_taps` samples before to `postcursor_taps` samples after the detected
+    /// timing (the FFT windows start [`TIMING_BACKOFF`] samples early, which shifts the
+    /// window by as much).
+    pub fn with_channel_window(precursor_taps: usize, postcursor_taps: usize) -> Self {
+        let precursor = precursor_taps.min(FFT_LEN) as i32;
+        let n_taps = precursor_taps.saturating_add(postcursor_taps).saturating_add(1);
+        let projection = DelayProjection::new(TIMING_BACKOFF as i32 - precursor, n_taps);
         Self {
+            projection,
             long_sync: LongSynchronizer::new(),
             demod: SymbolDemodulator::new(),
             viterbi: ViterbiDecoder::new(),
@@ -225,7 +243,7 @@ impl FrameDecoder {
             ls.ltf_start + FFT_LEN as u64 - TIMING_BACKOFF,
             &derotator,
         );
-        let estimate = ChannelEstimate::from_ltf(&y1, &self.bins);
+        let estimate = ChannelEstimate::from_ltf(&y1, &self.bins, &self.projection);
         let equalizer = Equalizer::new(&estimate);
         let mut frame = SyncedFrame {
             start,

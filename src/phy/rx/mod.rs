@@ -11,6 +11,7 @@
 
 pub mod channel_estimator;
 pub mod data_decoder;
+pub mod delay_projection;
 pub mod demapper;
 pub mod equalizer;
 pub mod fcs_check;

@@ -18,6 +18,7 @@ pub mod fcs_check;
 pub mod frame_decoder;
 pub mod ofdm_demod;
 pub mod parallel;
+pub mod phase_tracker;
 pub mod receiver;
 pub mod semantic_decoder;
 pub mod soft_bits;

@@ -40,6 +40,11 @@ pub struct ReceiverConfig {
     /// estimate follows without bias; its estimation noise is that many 52ths of the
     /// unsmoothed one.
     pub channel_postcursor_taps: usize,
+    /// Most OFDM symbols either side whose pilots are averaged into a semantic payload
+    /// symbol's common phase; the number used is chosen per frame from the measured
+    /// phase noise (see [`phase_tracker`](super::phase_tracker)). 0 tracks each symbol
+    /// on its own pilots. Data frames always track each symbol on its own pilots.
+    pub pilot_smoothing_symbols: usize,
 }
 
 impl Default for ReceiverConfig {
@@ -50,6 +55,7 @@ impl Default for ReceiverConfig {
             plateau_len: 32,
             channel_precursor_taps: 4,
             channel_postcursor_taps: 16,
+            pilot_smoothing_symbols: 4,
         }
     }
 }
@@ -127,10 +133,7 @@ impl Receiver {
                 config.plateau_len,
                 first_sample,
             ),
-            decoder: FrameDecoder::with_channel_window(
-                config.channel_precursor_taps,
-                config.channel_postcursor_taps,
-            ),
+            decoder: FrameDecoder::from_config(&config),
             state: State::Searching,
             stats: RxStats::default(),
             events: None,

@@ -95,7 +95,12 @@ mod tests {
         projection: &DelayProjection,
     ) -> ChannelEstimate {
         let lts = long_training_symbol();
-        let tx: Vec<Complex32> = lts[32..].iter().chain(lts.iter()).chain(lts.iter()).copied().collect();
+        let tx: Vec<Complex32> = lts[32..]
+            .iter()
+            .chain(lts.iter())
+            .chain(lts.iter())
+            .copied()
+            .collect();
         let mut x: Vec<Complex32> = (32..tx.len())
             .map(|n| taps.iter().enumerate().map(|(d, &t)| t * tx[n - d]).sum())
             .collect();
@@ -164,9 +169,14 @@ mod tests {
             Complex32::new(0.2, -0.1),
         ];
         let truth = USED_SUBCARRIERS.map(|k| {
-            taps.iter().enumerate().fold(Complex32::new(0.0, 0.0), |acc, (d, &t)| {
-                acc + t * Complex32::from_polar(1.0, -std::f32::consts::TAU * (k * d as i32) as f32 / 64.0)
-            })
+            taps.iter()
+                .enumerate()
+                .fold(Complex32::new(0.0, 0.0), |acc, (d, &t)| {
+                    acc + t * Complex32::from_polar(
+                        1.0,
+                        -std::f32::consts::TAU * (k * d as i32) as f32 / 64.0,
+                    )
+                })
         });
         let noise_time = 0.05f32;
         let noise_bin = noise_time * 52.0 / 64.0;
@@ -189,7 +199,11 @@ mod tests {
                 (var / want - 1.0).abs() < 0.15,
                 "{n_taps} taps: error variance {var} vs {want}"
             );
-            let bias = mean.iter().zip(&truth).map(|(m, t)| (m - t).norm_sqr()).sum::<f32>()
+            let bias = mean
+                .iter()
+                .zip(&truth)
+                .map(|(m, t)| (m - t).norm_sqr())
+                .sum::<f32>()
                 / N_USED as f32;
             // The mean's own noise is want / 300 (about 3e-5 for 21 taps).
             assert!(bias < 2e-4, "{n_taps} taps: squared bias {bias}");

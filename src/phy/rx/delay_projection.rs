@@ -150,11 +150,13 @@ mod tests {
     /// [`USED_SUBCARRIERS`] order (direct DFT, the oracle).
     fn frequency_response(taps: &[Complex32], first_delay: i32) -> [Complex32; N_USED] {
         USED_SUBCARRIERS.map(|k| {
-            taps.iter().enumerate().fold(Complex32::new(0.0, 0.0), |acc, (t, &h)| {
-                let d = first_delay as f32 + t as f32;
-                let ph = -std::f32::consts::TAU * k as f32 * d / FFT_LEN as f32;
-                acc + h * Complex32::from_polar(1.0, ph)
-            })
+            taps.iter()
+                .enumerate()
+                .fold(Complex32::new(0.0, 0.0), |acc, (t, &h)| {
+                    let d = first_delay as f32 + t as f32;
+                    let ph = -std::f32::consts::TAU * k as f32 * d / FFT_LEN as f32;
+                    acc + h * Complex32::from_polar(1.0, ph)
+                })
         })
     }
 
@@ -175,7 +177,11 @@ mod tests {
             let mut out = [Complex32::new(0.0, 0.0); N_USED];
             proj.apply(&h, &mut out);
             for (i, (a, b)) in out.iter().zip(&h).enumerate() {
-                assert!((a - b).norm() < 1e-4, "seed {seed}, k {}: {a} vs {b}", USED_SUBCARRIERS[i]);
+                assert!(
+                    (a - b).norm() < 1e-4,
+                    "seed {seed}, k {}: {a} vs {b}",
+                    USED_SUBCARRIERS[i]
+                );
             }
         }
     }
@@ -196,14 +202,20 @@ mod tests {
             for r in 0..N_USED {
                 for c in 0..N_USED {
                     let (a, b) = (proj.p[r * N_USED + c], proj.p[c * N_USED + r]);
-                    assert!((a - b.conj()).norm() < 1e-5, "P not Hermitian at ({r}, {c})");
+                    assert!(
+                        (a - b.conj()).norm() < 1e-5,
+                        "P not Hermitian at ({r}, {c})"
+                    );
                 }
             }
         }
         let full = DelayProjection::new(-2, 60);
         assert_eq!(full.n_taps(), N_USED, "window clamped to 52 taps");
         for (i, v) in full.leverage().iter().enumerate() {
-            assert!((v - 1.0).abs() < 1e-4, "52 taps must be the identity, P_kk {v} at {i}");
+            assert!(
+                (v - 1.0).abs() < 1e-4,
+                "52 taps must be the identity, P_kk {v} at {i}"
+            );
         }
     }
 
@@ -222,12 +234,19 @@ mod tests {
             awgn(&mut noisy, s, 1000 + seed);
             let mut out = [Complex32::new(0.0, 0.0); N_USED];
             proj.apply(&noisy, &mut out);
-            err += out.iter().zip(&h).map(|(a, b)| f64::from((a - b).norm_sqr())).sum::<f64>();
+            err += out
+                .iter()
+                .zip(&h)
+                .map(|(a, b)| f64::from((a - b).norm_sqr()))
+                .sum::<f64>();
             n += N_USED;
         }
         let var = err / n as f64;
         let want = f64::from(s) * l as f64 / N_USED as f64;
-        assert!((var / want - 1.0).abs() < 0.15, "error variance {var} vs L/52 s = {want}");
+        assert!(
+            (var / want - 1.0).abs() < 0.15,
+            "error variance {var} vs L/52 s = {want}"
+        );
     }
 
     #[test]
@@ -256,7 +275,11 @@ mod tests {
         }
         // Standard deviation of the mean: sqrt(0.1 * P_kk / 400) <= 0.016.
         for (i, (m, t)) in mean.iter().zip(&h).enumerate() {
-            assert!((m - t).norm() < 0.05, "k {}: mean {m} vs {t}", USED_SUBCARRIERS[i]);
+            assert!(
+                (m - t).norm() < 0.05,
+                "k {}: mean {m} vs {t}",
+                USED_SUBCARRIERS[i]
+            );
         }
     }
 
@@ -273,8 +296,12 @@ mod tests {
             });
             let mut out = [Complex32::new(0.0, 0.0); N_USED];
             proj.apply(&h, &mut out);
-            let bias: f32 =
-                out.iter().zip(&h).map(|(a, b)| (a - b).norm_sqr()).sum::<f32>() / N_USED as f32;
+            let bias: f32 = out
+                .iter()
+                .zip(&h)
+                .map(|(a, b)| (a - b).norm_sqr())
+                .sum::<f32>()
+                / N_USED as f32;
             assert!(bias < 1e-5, "delay {tau}: bias {} dB", 10.0 * bias.log10());
         }
     }

@@ -10,10 +10,10 @@
 
 use super::channel_estimator::ChannelEstimate;
 use super::delay_projection::DelayProjection;
-use super::receiver::ReceiverConfig;
 use super::demapper::{demap_symbol, squared_error_sum};
 use super::equalizer::Equalizer;
 use super::ofdm_demod::{Derotator, SymbolDemodulator};
+use super::receiver::ReceiverConfig;
 use super::soft_bits::SoftBitMap;
 use super::sync_long::LongSynchronizer;
 use super::sync_short::Detection;

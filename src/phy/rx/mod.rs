@@ -5,7 +5,7 @@
 //! [`ofdm_demod`] (derotation, FFT) -> [`channel_estimator`] (channel, noise, SNR) ->
 //! [`equalizer`] (zero forcing, pilot phase tracking) -> [`demapper`] (max-log soft bits)
 //! -> [`soft_bits`] (deinterleave, depuncture) -> [`viterbi`] -> [`frame_decoder`]
-//! (SIGNAL) -> [`data_decoder`] (descramble, PSDU, [`fcs_check`]) or
+//! (SIGNAL) -> [`data_decoder`] (descramble, PSDU, FCS) or
 //! [`semantic_decoder`] (header, channel symbols, noise variance).
 //! [`receiver`] runs them over a stream; [`parallel`] over a recording on several threads.
 
@@ -14,7 +14,6 @@ pub mod data_decoder;
 pub mod delay_projection;
 pub mod demapper;
 pub mod equalizer;
-pub mod fcs_check;
 pub mod frame_decoder;
 pub mod ofdm_demod;
 pub mod parallel;

@@ -28,7 +28,11 @@ fn window_error_var(m: usize, s: f32, q: f32) -> f32 {
 /// Half-width (symbols either side, at most `max_half_width`) minimizing the expected
 /// phase error for per-symbol pilot correlations `pilots` with phase noise variance
 /// `pilot_phase_noise_var` each.
-pub fn choose_half_width(pilots: &[Complex32], pilot_phase_noise_var: f32, max_half_width: usize) -> usize {
+pub fn choose_half_width(
+    pilots: &[Complex32],
+    pilot_phase_noise_var: f32,
+    max_half_width: usize,
+) -> usize {
     if pilots.len() < 3 || max_half_width == 0 {
         return 0;
     }
@@ -37,15 +41,21 @@ pub fn choose_half_width(pilots: &[Complex32], pilot_phase_noise_var: f32, max_h
     }
     // Phase increments between neighbouring symbols; their mean is the residual
     // carrier offset, their variance q + 2 s.
-    let deltas: Vec<f32> = pilots.windows(2).map(|w| (w[1] * w[0].conj()).arg()).collect();
+    let deltas: Vec<f32> = pilots
+        .windows(2)
+        .map(|w| (w[1] * w[0].conj()).arg())
+        .collect();
     let n = deltas.len() as f32;
     let mean = deltas.iter().sum::<f32>() / n;
     let var = deltas.iter().map(|d| (d - mean).powi(2)).sum::<f32>() / (n - 1.0);
     let q = (var - 2.0 * pilot_phase_noise_var).max(0.0);
     (0..=max_half_width)
         .min_by(|&a, &b| {
-            window_error_var(a, pilot_phase_noise_var, q)
-                .total_cmp(&window_error_var(b, pilot_phase_noise_var, q))
+            window_error_var(a, pilot_phase_noise_var, q).total_cmp(&window_error_var(
+                b,
+                pilot_phase_noise_var,
+                q,
+            ))
         })
         .unwrap_or(0)
 }
@@ -87,7 +97,13 @@ mod tests {
     /// `n` symbols whose true common phase is `phase[j]`: unit data values and pilot
     /// correlations of amplitude 4 with complex noise giving phase variance `s`.
     /// Returns (symbols, pilots, phase).
-    fn frame(n: usize, s: f32, q: f32, drift: f32, seed: u64) -> (Vec<Complex32>, Vec<Complex32>, Vec<f32>) {
+    fn frame(
+        n: usize,
+        s: f32,
+        q: f32,
+        drift: f32,
+        seed: u64,
+    ) -> (Vec<Complex32>, Vec<Complex32>, Vec<f32>) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let walk = Normal::new(0.0f32, q.sqrt()).unwrap();
         let mut phase = Vec::with_capacity(n);
@@ -96,7 +112,10 @@ mod tests {
             phase.push(phi);
             phi += drift + walk.sample(&mut rng);
         }
-        let mut pilots: Vec<Complex32> = phase.iter().map(|&p| Complex32::from_polar(4.0, p)).collect();
+        let mut pilots: Vec<Complex32> = phase
+            .iter()
+            .map(|&p| Complex32::from_polar(4.0, p))
+            .collect();
         // Phase variance of A e^{j p} + noise(v) is v / (2 A^2).
         awgn(&mut pilots, s * 2.0 * 16.0, seed + 1);
         let symbols = phase
@@ -127,8 +146,15 @@ mod tests {
         assert!(m >= 2, "half-width {m} without phase noise");
         let per_symbol = residual(&symbols, &pilots, 0);
         let smoothed = residual(&symbols, &pilots, m);
-        assert!((per_symbol / s - 1.0).abs() < 0.2, "per-symbol residual {per_symbol} vs {s}");
-        assert!(smoothed < s / 4.0, "smoothed residual {smoothed} vs s / 5 = {}", s / 5.0);
+        assert!(
+            (per_symbol / s - 1.0).abs() < 0.2,
+            "per-symbol residual {per_symbol} vs {s}"
+        );
+        assert!(
+            smoothed < s / 4.0,
+            "smoothed residual {smoothed} vs s / 5 = {}",
+            s / 5.0
+        );
         let widest = residual(&symbols, &pilots, 4);
         assert!(
             (widest / (s / 9.0) - 1.0).abs() < 0.3,

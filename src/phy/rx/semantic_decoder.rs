@@ -70,7 +70,10 @@ impl FrameDecoder {
             frame.equalizer.pilot_phase_noise_var(),
             self.pilot_smoothing_symbols,
         );
-        log::debug!("semantic frame at {}: common phase averaged over +-{half_width} symbols", frame.start);
+        log::debug!(
+            "semantic frame at {}: common phase averaged over +-{half_width} symbols",
+            frame.start
+        );
         remove_common_phase(&mut symbols, &pilots, half_width);
         self.pilot_correlations = pilots;
         symbols.truncate(n_symbols);

@@ -12,12 +12,15 @@
 //! part of white estimation noise that falls into an `L`-dimensional subspace: the
 //! per-subcarrier error variance is multiplied by the leverage `P_kk`, whose mean over
 //! the 52 subcarriers is exactly `L / 52`. The leverage is not uniform: the eleven
-//! unused edge bins and DC make `F^H F` ill conditioned (the columns combine into
-//! vectors concentrated near the band edges), so the outermost subcarriers keep more of
-//! their noise than the centre ones. This never exceeds the raw estimate's noise
-//! (`P_kk <= 1`), and `P` is computed by orthonormalizing the columns of `F` in double
-//! precision, so no inverse of the ill-conditioned Gram matrix is ever formed and no
-//! regularization is needed.
+//! unused edge bins and DC make `F^H F` ill conditioned (for the receiver's 21-tap
+//! window its smallest eigenvalue is about 0.0065 against at most 64, a condition
+//! number near 1e4: some tap combinations put almost all their energy into the unused
+//! bins), so the outermost subcarriers keep more of their noise than the centre ones
+//! (`P_kk` is 0.96 at +-26, 0.65 at +-25, 0.34 to 0.46 elsewhere). That never exceeds
+//! the raw estimate's noise (`P_kk <= 1`): there is no noise amplification, so no
+//! regularization is applied (it would bias the edges instead). `P` is computed by
+//! orthonormalizing the columns of `F` in double precision, so the ill-conditioned
+//! Gram matrix is never inverted.
 //!
 //! Limits: a channel longer than the window, or a fractional timing offset (whose
 //! impulse response is a slowly decaying periodic sinc), is biased by the part of it

@@ -2,8 +2,9 @@
 //!
 //! One stage per file, in signal order:
 //! [`sync_short`] (STF detection, coarse CFO) -> [`sync_long`] (LTF timing, fine CFO) ->
-//! [`ofdm_demod`] (derotation, FFT) -> [`channel_estimator`] (channel, noise, SNR) ->
-//! [`equalizer`] (zero forcing, pilot phase tracking) -> [`demapper`] (max-log soft bits)
+//! [`ofdm_demod`] (derotation, FFT) -> [`channel_estimator`] (channel, noise, SNR; with
+//! [`delay_projection`] smoothing) -> [`equalizer`] (zero forcing, pilot phase tracking;
+//! [`phase_tracker`] over a semantic payload) -> [`demapper`] (max-log soft bits)
 //! -> [`soft_bits`] (deinterleave, depuncture) -> [`viterbi`] -> [`frame_decoder`]
 //! (SIGNAL) -> [`data_decoder`] (descramble, PSDU, FCS) or
 //! [`semantic_decoder`] (header, channel symbols, noise variance).

@@ -16,7 +16,7 @@
 //! window its smallest eigenvalue is about 0.0065 against at most 64, a condition
 //! number near 1e4: some tap combinations put almost all their energy into the unused
 //! bins), so the outermost subcarriers keep more of their noise than the centre ones
-//! (`P_kk` is 0.96 at +-26, 0.65 at +-25, 0.34 to 0.46 elsewhere). That never exceeds
+//! (`P_kk` is 0.96 at +-26, 0.65 at +-25, around 0.4 elsewhere). That never exceeds
 //! the raw estimate's noise (`P_kk <= 1`): there is no noise amplification, so no
 //! regularization is applied (it would bias the edges instead). `P` is computed by
 //! orthonormalizing the columns of `F` in double precision, so the ill-conditioned

@@ -14,11 +14,13 @@
 //!   is why zero errors are required. +-100 kHz is 0.16 subcarrier spacings, well
 //!   within the +-625 kHz range of the short training field's coarse estimate.
 //! - Semantic payload EVM is averaged over 10 frames of 2400 symbols: the
-//!   measurement's own spread is under 0.1 dB, small against the 0.5 dB and 1 dB
-//!   tolerances. The expected EVM is above -SNR: the receiver's FFT gathers 64/52 of
-//!   the per-sample SNR on each used subcarrier (-0.9 dB of EVM), while a channel
-//!   estimate averaged over the two long training symbols adds half the noise again
-//!   (+1.8 dB) and common-phase tracking on four pilots another eighth (+0.5 dB).
+//!   measurement's own spread is about 0.1 dB (the channel estimate's error is common
+//!   to a frame, so 10 frames are 10 draws of it), small against the 1 dB requirement
+//!   and the 0.3 dB tolerance around the receiver's predicted EVM. The prediction:
+//!   the receiver's FFT gathers 64/52 of the per-sample SNR on each used subcarrier
+//!   (-0.9 dB of EVM); the channel estimate, projected onto a 21-tap delay window,
+//!   adds 21/52 of the half noise of two averaged long training symbols (+0.8 dB), and
+//!   common-phase tracking on four pilots averaged over 9 symbols another 1/72.
 
 use m4sc::blocks::{TransmitterConfig, TxFrame};
 use m4sc::channel::ChannelConfig;
@@ -139,44 +141,31 @@ fn payload_evm_at(snr_db: f32) -> f64 {
     evm_db
 }
 
-/// EVM a receiver with a least-squares channel estimate over the two long training
-/// symbols and common-phase tracking on the four pilots reaches over AWGN, in dB
-/// relative to -SNR: the per-subcarrier noise is 52/64 of the per-sample noise, the
-/// channel estimate adds 1/2 of it and the pilot phase estimate 1/(2*4):
-/// 10 log10((1 + 1/2 + 1/8) * 52/64) = +1.21 dB.
-const LS_PILOT_TRACKING_EVM_OFFSET_DB: f64 = 1.21;
+/// EVM of this receiver over AWGN in dB relative to -SNR: per-subcarrier noise of 52/64
+/// of the per-sample noise, plus the channel estimate's error (21/52 of 1/2) and the
+/// common phase estimate's (1/(8 * 9)): 10 log10((1 + 21/104 + 1/72) * 52/64).
+const PREDICTED_EVM_OFFSET_DB: f64 = -0.05;
 
+/// The system requirement: payload EVM within 1 dB of -SNR at 10-30 dB. A receiver
+/// with the plain two-symbol least-squares channel estimate and per-symbol pilot
+/// tracking misses it (about +1.2 dB); a loss of more than 0.3 dB against the
+/// prediction above would point at a worse channel or phase estimate than designed.
 #[test]
-fn semantic_payload_evm_is_at_the_least_squares_receiver_bound() {
-    let mut results = Vec::new();
-    for snr_db in [10.0f32, 20.0, 30.0] {
-        results.push((snr_db, payload_evm_at(snr_db)));
-    }
-    for (snr_db, evm_db) in results.iter().copied() {
-        let bound = -f64::from(snr_db) + LS_PILOT_TRACKING_EVM_OFFSET_DB;
-        assert!(
-            (evm_db - bound).abs() <= 0.5,
-            "payload EVM more than 0.5 dB from the LS receiver bound -SNR + \
-             {LS_PILOT_TRACKING_EVM_OFFSET_DB} dB: (SNR dB, EVM dB) = {results:?}"
-        );
-    }
-}
-
-/// The system target: payload EVM within 1 dB of -SNR. The receiver's estimates
-/// (above) cost about 1.2 dB over AWGN, so meeting it needs a less noisy channel
-/// estimate (for example smoothing across subcarriers) and phase tracking averaged
-/// over several symbols.
-#[test]
-#[ignore = "receiver estimation loss is about 1.4 dB; needs smoothed channel and phase estimates"]
 fn semantic_payload_evm_tracks_channel_snr_within_1_db() {
     let mut results = Vec::new();
     for snr_db in [10.0f32, 20.0, 30.0] {
         results.push((snr_db, payload_evm_at(snr_db)));
     }
     for (snr_db, evm_db) in results.iter().copied() {
+        let offset_db = evm_db + f64::from(snr_db);
         assert!(
-            (evm_db + f64::from(snr_db)).abs() <= 1.0,
+            offset_db.abs() <= 1.0,
             "payload EVM not within 1 dB of -SNR: (SNR dB, EVM dB) = {results:?}"
+        );
+        assert!(
+            (offset_db - PREDICTED_EVM_OFFSET_DB).abs() <= 0.3,
+            "payload EVM more than 0.3 dB from the predicted -SNR {PREDICTED_EVM_OFFSET_DB} \
+             dB: (SNR dB, EVM dB) = {results:?}"
         );
     }
 }

@@ -2,10 +2,10 @@
 //! each OFDM symbol, deinterleave and depuncture into the mother-code stream, Viterbi
 //! decode SERVICE + PSDU + tail, descramble with the seed recovered from SERVICE
 //! (17.3.5.5), pack the PSDU bytes (first bit in the least significant position) and
-//! check the FCS.
+//! check the FCS ([`check_fcs`]).
 
-use super::fcs_check::fcs_ok;
 use super::frame_decoder::{FrameDecoder, FrameKind, SyncedFrame};
+use crate::phy::fcs::check_fcs;
 use crate::phy::received::{DataFrame, FrameInfo};
 use crate::phy::scrambler::{Scrambler, SCRAMBLER_PERIOD};
 use crate::phy::subcarriers::N_DATA;
@@ -67,7 +67,7 @@ impl FrameDecoder {
                     .fold(0u8, |acc, (j, &bit)| acc | (bit << j))
             })
             .collect();
-        let fcs_ok = fcs_ok(&psdu);
+        let fcs_ok = check_fcs(&psdu);
         let evm = sq_err / (n_sym * N_DATA) as f32;
         Some(DataFrame {
             info: FrameInfo {

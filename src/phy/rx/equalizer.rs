@@ -66,15 +66,23 @@ impl Equalizer {
         })
     }
 
-    /// Equalizes one OFDM symbol. `bins`: 64 FFT bins; `symbol_index`: the pilot polarity
-    /// index `n` (SIGNAL is 0); `out`: the 48 data values in data-subcarrier order.
-    /// Returns the common phase that was removed, in radians.
-    pub fn equalize(
-        &self,
-        bins: &[Complex32; FFT_LEN],
-        symbol_index: usize,
-        out: &mut [Complex32; N_DATA],
-    ) -> f32 {
+    /// Variance (rad^2) of the common phase measured by one symbol's
+    /// [`pilot_correlation`](Self::pilot_correlation) due to noise:
+    /// `noise_var / (2 sum_p |H_p|^2)`; infinite when the pilots are not received.
+    pub fn pilot_phase_noise_var(&self) -> f32 {
+        let gain: f32 = self.pilot_conj_h.iter().map(|h| h.norm_sqr()).sum();
+        if gain > 0.0 {
+            self.noise_var / (2.0 * gain)
+        } else {
+            f32::INFINITY
+        }
+    }
+
+    /// Pilot correlation of one OFDM symbol, `sum_p Y_p conj(H_p) p_n base_p` over the
+    /// four pilots (each weighted by its channel power): its phase is the symbol's
+    /// residual common phase, and sums over neighbouring symbols average it.
+    /// `bins`: 64 FFT bins; `symbol_index`: the pilot polarity index `n` (SIGNAL is 0).
+    pub fn pilot_correlation(&self, bins: &[Complex32; FFT_LEN], symbol_index: usize) -> Complex32 {
         let expected = pilot_values(symbol_index);
         let mut acc = Complex32::new(0.0, 0.0);
         for ((&k, &ch), &e) in PILOT_SUBCARRIERS
@@ -84,15 +92,45 @@ impl Equalizer {
         {
             acc += bins[fft_bin(k)] * ch * e;
         }
-        let norm = acc.norm();
-        let correction = if norm > 0.0 && norm.is_finite() {
-            acc.conj() / norm
+        acc
+    }
+
+    /// Unit phasor removing the common phase of a (summed) pilot correlation; 1 when
+    /// the correlation is zero or not finite.
+    pub fn phase_correction(pilot_correlation: Complex32) -> Complex32 {
+        let norm = pilot_correlation.norm();
+        if norm > 0.0 && norm.is_finite() {
+            pilot_correlation.conj() / norm
         } else {
             Complex32::new(1.0, 0.0)
-        };
+        }
+    }
+
+    /// Zero-forcing equalization of the 48 data subcarriers of `bins` (64 FFT bins),
+    /// rotated by `correction`, into `out` (data-subcarrier order).
+    pub fn equalize_with(
+        &self,
+        bins: &[Complex32; FFT_LEN],
+        correction: Complex32,
+        out: &mut [Complex32; N_DATA],
+    ) {
         for ((o, &k), &inv) in out.iter_mut().zip(&DATA_SUBCARRIERS).zip(&self.inv_h) {
             *o = bins[fft_bin(k)] * (inv * correction);
         }
+    }
+
+    /// Equalizes one OFDM symbol with its own pilots' common phase. `bins`: 64 FFT
+    /// bins; `symbol_index`: the pilot polarity index `n` (SIGNAL is 0); `out`: the 48
+    /// data values in data-subcarrier order. Returns the common phase that was removed,
+    /// in radians.
+    pub fn equalize(
+        &self,
+        bins: &[Complex32; FFT_LEN],
+        symbol_index: usize,
+        out: &mut [Complex32; N_DATA],
+    ) -> f32 {
+        let correction = Self::phase_correction(self.pilot_correlation(bins, symbol_index));
+        self.equalize_with(bins, correction, out);
         correction.conj().arg()
     }
 }

@@ -9,9 +9,11 @@
 //! channel estimate absorbs the resulting phase slope.
 
 use super::channel_estimator::ChannelEstimate;
+use super::delay_projection::DelayProjection;
 use super::demapper::{demap_symbol, squared_error_sum};
 use super::equalizer::Equalizer;
 use super::ofdm_demod::{Derotator, SymbolDemodulator};
+use super::receiver::ReceiverConfig;
 use super::soft_bits::SoftBitMap;
 use super::sync_long::LongSynchronizer;
 use super::sync_short::Detection;
@@ -125,6 +127,12 @@ pub struct FrameDecoder {
     pub(super) bpsk_map: SoftBitMap,
     /// Soft-bit maps of the eight rates, in [`Rate::ALL`] order.
     pub(super) rate_maps: Vec<SoftBitMap>,
+    /// Smoothing of the channel estimate over the allowed delay window.
+    projection: DelayProjection,
+    /// Most symbols either side averaged into a semantic payload symbol's common phase.
+    pub(super) pilot_smoothing_symbols: usize,
+    /// Per-symbol pilot correlations of a semantic payload (scratch).
+    pub(super) pilot_correlations: Vec<Complex32>,
 }
 
 impl Default for FrameDecoder {
@@ -134,8 +142,27 @@ impl Default for FrameDecoder {
 }
 
 impl FrameDecoder {
+    /// A decoder with the default [`ReceiverConfig`].
     pub fn new() -> Self {
+        Self::from_config(&ReceiverConfig::default())
+    }
+
+    /// A decoder whose channel estimate follows impulse responses from
+    /// `config.channel_precursor_taps` samples before to `config.channel_postcursor_taps`
+    /// after the detected timing (the FFT windows start [`TIMING_BACKOFF`] samples
+    /// early, which shifts the window by as much), and whose semantic payload phase
+    /// tracking averages up to `config.pilot_smoothing_symbols` symbols either side.
+    pub fn from_config(config: &ReceiverConfig) -> Self {
+        let precursor = config.channel_precursor_taps.min(FFT_LEN) as i32;
+        let n_taps = config
+            .channel_precursor_taps
+            .saturating_add(config.channel_postcursor_taps)
+            .saturating_add(1);
+        let projection = DelayProjection::new(TIMING_BACKOFF as i32 - precursor, n_taps);
         Self {
+            projection,
+            pilot_smoothing_symbols: config.pilot_smoothing_symbols,
+            pilot_correlations: Vec::new(),
             long_sync: LongSynchronizer::new(),
             demod: SymbolDemodulator::new(),
             viterbi: ViterbiDecoder::new(),
@@ -225,7 +252,7 @@ impl FrameDecoder {
             ls.ltf_start + FFT_LEN as u64 - TIMING_BACKOFF,
             &derotator,
         );
-        let estimate = ChannelEstimate::from_ltf(&y1, &self.bins);
+        let estimate = ChannelEstimate::from_ltf(&y1, &self.bins, &self.projection);
         let equalizer = Equalizer::new(&estimate);
         let mut frame = SyncedFrame {
             start,

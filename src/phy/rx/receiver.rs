@@ -22,6 +22,7 @@ const COMPACT_THRESHOLD: usize = 1 << 16;
 
 /// Receiver settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ReceiverConfig {
     /// Hand up data frames that fail the FCS (with `fcs_ok == false`) instead of dropping
     /// them. They are counted in `fcs_errors` either way.
@@ -30,6 +31,20 @@ pub struct ReceiverConfig {
     pub detection_threshold: f32,
     /// Consecutive samples above the threshold that declare a frame.
     pub plateau_len: usize,
+    /// Channel impulse response samples allowed before the detected timing (paths
+    /// earlier than the strongest one); see [`DelayProjection`](super::delay_projection).
+    pub channel_precursor_taps: usize,
+    /// Channel impulse response samples allowed after the detected timing. The window
+    /// of `channel_precursor_taps + 1 + channel_postcursor_taps` taps (at most 52 are
+    /// used; 52 or more turns the smoothing off) bounds the delay spread the channel
+    /// estimate follows without bias; its estimation noise is that many 52ths of the
+    /// unsmoothed one.
+    pub channel_postcursor_taps: usize,
+    /// Most OFDM symbols either side whose pilots are averaged into a semantic payload
+    /// symbol's common phase; the number used is chosen per frame from the measured
+    /// phase noise (see [`phase_tracker`](super::phase_tracker)). 0 tracks each symbol
+    /// on its own pilots. Data frames always track each symbol on its own pilots.
+    pub pilot_smoothing_symbols: usize,
 }
 
 impl Default for ReceiverConfig {
@@ -38,6 +53,9 @@ impl Default for ReceiverConfig {
             keep_failed_fcs: false,
             detection_threshold: 0.3,
             plateau_len: 32,
+            channel_precursor_taps: 4,
+            channel_postcursor_taps: 16,
+            pilot_smoothing_symbols: 4,
         }
     }
 }
@@ -115,7 +133,7 @@ impl Receiver {
                 config.plateau_len,
                 first_sample,
             ),
-            decoder: FrameDecoder::new(),
+            decoder: FrameDecoder::from_config(&config),
             state: State::Searching,
             stats: RxStats::default(),
             events: None,

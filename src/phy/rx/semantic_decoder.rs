@@ -5,6 +5,7 @@
 //! subcarrier's post-equalization noise variance.
 
 use super::frame_decoder::{FrameDecoder, FrameKind, SyncedFrame};
+use super::phase_tracker::{choose_half_width, remove_common_phase};
 use crate::phy::rate::Modulation;
 use crate::phy::received::{FrameInfo, SemanticFrame};
 use crate::phy::semantic_header::{SemanticHeader, HEADER_BITS, HEADER_OFDM_SYMBOLS};
@@ -50,13 +51,32 @@ impl FrameDecoder {
                 "header announces {n_symbols} symbols, SIGNAL {n_payload} payload OFDM symbols"
             ));
         }
-        let mut symbols = Vec::with_capacity(n_symbols);
-        for i in 1 + HEADER_OFDM_SYMBOLS..=n_ofdm {
+        // Equalize without phase correction, keeping each symbol's pilot correlation;
+        // then remove the common phase averaged over the neighbouring symbols.
+        let first = 1 + HEADER_OFDM_SYMBOLS;
+        let mut symbols = Vec::with_capacity(n_payload * N_DATA);
+        let mut pilots = std::mem::take(&mut self.pilot_correlations);
+        pilots.clear();
+        for i in first..=n_ofdm {
             self.fft_at(buf, buf_start, frame.fft_start(i), &frame.derotator);
-            frame.equalizer.equalize(&self.bins, i, &mut self.points);
-            let take = (n_symbols - symbols.len()).min(N_DATA);
-            symbols.extend_from_slice(&self.points[..take]);
+            pilots.push(frame.equalizer.pilot_correlation(&self.bins, i));
+            frame
+                .equalizer
+                .equalize_with(&self.bins, Complex32::new(1.0, 0.0), &mut self.points);
+            symbols.extend_from_slice(&self.points);
         }
+        let half_width = choose_half_width(
+            &pilots,
+            frame.equalizer.pilot_phase_noise_var(),
+            self.pilot_smoothing_symbols,
+        );
+        log::debug!(
+            "semantic frame at {}: common phase averaged over +-{half_width} symbols",
+            frame.start
+        );
+        remove_common_phase(&mut symbols, &pilots, half_width);
+        self.pilot_correlations = pilots;
+        symbols.truncate(n_symbols);
         let evm = sq_err / (HEADER_OFDM_SYMBOLS * N_DATA) as f32;
         Ok(SemanticFrame {
             info: FrameInfo {

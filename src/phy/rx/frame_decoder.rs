@@ -24,8 +24,11 @@ use crate::phy::signal_field::{Signal, SIGNAL_BITS};
 use crate::phy::subcarriers::{CP_LEN, FFT_LEN, N_DATA, SAMPLE_RATE_HZ, SYMBOL_LEN};
 use num_complex::Complex32;
 
-/// Samples the FFT window is moved into the cyclic prefix.
-pub const TIMING_BACKOFF: u64 = 2;
+/// Samples the FFT window is moved into the cyclic prefix. Timing locks onto the
+/// strongest path, which on a multipath channel can arrive several samples after the
+/// first; starting the window this early keeps it clear of the next symbol for paths up
+/// to 6 samples before the strongest and 10 after it (the 16-sample prefix minus this).
+pub const TIMING_BACKOFF: u64 = 6;
 /// Frame start to the first long training symbol.
 const LTF1_OFFSET: u64 = 192;
 /// Frame start to SIGNAL.

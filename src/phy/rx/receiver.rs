@@ -53,8 +53,8 @@ impl Default for ReceiverConfig {
             keep_failed_fcs: false,
             detection_threshold: 0.3,
             plateau_len: 32,
-            channel_precursor_taps: 4,
-            channel_postcursor_taps: 16,
+            channel_precursor_taps: 6,
+            channel_postcursor_taps: 14,
             pilot_smoothing_symbols: 4,
         }
     }

@@ -459,6 +459,54 @@ fn reserved_rate_is_a_signal_error_and_detection_resumes() {
     assert_eq!(d.psdu, psdu);
 }
 
+/// Convolves `clean` with `taps` (tap `d` delays by `d` samples).
+fn convolve(clean: &[Complex32], taps: &[Complex32]) -> Vec<Complex32> {
+    (0..clean.len())
+        .map(|n| {
+            (0..taps.len())
+                .filter(|&d| d <= n)
+                .map(|d| taps[d] * clean[n - d])
+                .sum()
+        })
+        .collect()
+}
+
+#[test]
+fn strongest_path_arriving_late_causes_no_intersymbol_interference() {
+    // The long-training correlation peaks on the strongest path, here 3 samples after the
+    // first. An FFT window placed at that peak would take samples of the next symbol and
+    // 64-QAM 3/4 would fail even without noise; the window must start before the first
+    // path. At 50 dB every frame must decode and the LTF-based SNR estimate must not
+    // report the intersymbol interference as noise (it would read below 25 dB).
+    let taps = [
+        Complex32::new(0.30, 0.1),
+        Complex32::new(0.0, 0.15),
+        Complex32::new(0.1, 0.0),
+        Complex32::new(-0.1, 0.9),
+        Complex32::new(0.05, 0.05),
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let mut clean = zeros(300);
+    let mut sent = Vec::new();
+    for _ in 0..4 {
+        let psdu = random_psdu(&mut rng, 1000);
+        clean.extend(encode_data_frame(&psdu, Rate::Mbps54, 33).unwrap());
+        clean.extend(zeros(200));
+        sent.push(psdu);
+    }
+    let mut sig = convolve(&clean, &taps);
+    awgn(&mut sig, 1e-5, 22);
+    let (frames, stats) = receive(&sig, ReceiverConfig::default(), 4096);
+    assert_eq!(stats.data_frames, 4, "late strongest path: {stats:?}");
+    for (f, psdu) in frames.iter().zip(&sent) {
+        let RxFrame::Data(d) = f else {
+            panic!("data frame expected")
+        };
+        assert_eq!(&d.psdu, psdu);
+        assert!(d.info.snr_db > 35.0, "SNR estimate {} dB", d.info.snr_db);
+    }
+}
+
 #[test]
 fn decodes_over_multipath_and_at_low_snr() {
     // A three-tap channel (delay spread well inside the cyclic prefix) at 25 dB, 36 Mb/s;
@@ -478,14 +526,7 @@ fn decodes_over_multipath_and_at_low_snr() {
         clean.extend(zeros(100));
         sent.push(psdu);
     }
-    let mut sig: Vec<Complex32> = (0..clean.len())
-        .map(|n| {
-            (0..taps.len())
-                .filter(|&d| d <= n)
-                .map(|d| taps[d] * clean[n - d])
-                .sum()
-        })
-        .collect();
+    let mut sig = convolve(&clean, &taps);
     channel(&mut sig, Complex32::new(1.0, 0.0), 12e3);
     awgn(&mut sig, 10f32.powf(-2.5), 12);
     let (frames, stats) = receive(&sig, ReceiverConfig::default(), 4096);

@@ -65,7 +65,7 @@ where
             writer: None,
             bytes: Vec::new(),
             samples_written: 0,
-            input: I::default(),
+            input: super::large_input(),
         }
     }
 

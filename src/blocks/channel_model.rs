@@ -74,7 +74,7 @@ where
             pending_pos: 0,
             pending_tags: Vec::new(),
             bursts: 0,
-            input: I::default(),
+            input: super::large_input(),
             output: O::default(),
         }
     }

@@ -70,7 +70,7 @@ where
             receiver: Receiver::new(config),
             frames: Vec::new(),
             frames_posted: 0,
-            input: I::default(),
+            input: super::large_input(),
         }
     }
 

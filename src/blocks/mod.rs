@@ -21,3 +21,16 @@ pub use tx_frame::{scrambler_seed_for, TxFrame};
 /// [`Tag::NamedUsize`](futuresdr::runtime::dev::Tag::NamedUsize) whose value is the
 /// index of the frame among those sent.
 pub const BURST_START_TAG: &str = "burst_start";
+
+/// Capacity, in samples, the sample-stream blocks ask of the buffers they read: 512 Ki
+/// samples (4 MiB). FutureSDR's default of 32 KiB makes neighbouring blocks trade a few
+/// thousand samples at a time, and the buffers' locks then cost about twenty times the
+/// signal processing; from about 1 MiB up the chain runs at the speed of its kernels.
+pub const STREAM_BUFFER_SAMPLES: usize = 1 << 19;
+
+/// An input buffer of the default kind that holds at least [`STREAM_BUFFER_SAMPLES`].
+fn large_input<I: futuresdr::runtime::buffer::CpuBufferReader>() -> I {
+    let mut input = I::default();
+    input.set_min_buffer_size_in_items(STREAM_BUFFER_SAMPLES);
+    input
+}

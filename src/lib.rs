@@ -7,6 +7,7 @@ pub mod io;
 pub mod link_metrics;
 pub mod phy;
 pub mod plot;
+pub mod semantic;
 pub mod traffic;
 
 #[path = "../flowgraphs/mod.rs"]

@@ -1,7 +1,17 @@
-//! Semantic model: neural parts that turn images and text into channel symbols and back.
+//! Semantic core: the neural model parts that turn images and text into semantic tokens and
+//! back, trained with a differentiable channel and no flowgraph.
 
+//pub mod backbone_gguf;
 pub mod channel_codec;
 pub mod channel_layer;
 pub mod image_decoder;
 pub mod kan;
+//pub mod language_model;
+pub mod layers;
 pub mod projector;
+pub mod template;
+pub mod tokenizer;
+//pub mod vision_encoder;
+
+pub mod optim;
+pub mod seeded_init;

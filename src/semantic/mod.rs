@@ -11,7 +11,7 @@ pub mod layers;
 pub mod projector;
 pub mod template;
 pub mod tokenizer;
-//pub mod vision_encoder;
+pub mod vision_encoder;
 
 pub mod optim;
 pub mod seeded_init;

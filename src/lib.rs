@@ -3,6 +3,7 @@
 
 pub mod blocks;
 pub mod channel;
+pub mod data;
 pub mod io;
 pub mod link_metrics;
 pub mod phy;

@@ -153,12 +153,34 @@ impl Rotary {
     }
 }
 
-/// Additive causal mask (seq, seq): 0 where key <= query, -inf above the diagonal.
-pub fn causal_mask(seq: usize, device: &Device) -> Result<Tensor> {
-    let data: Vec<f32> = (0..seq)
-        .flat_map(|q| (0..seq).map(move |k| if k <= q { 0.0 } else { f32::NEG_INFINITY }))
+/// Additive causal mask (seq_q, offset + seq_q) for queries at positions
+/// offset..offset+seq_q over keys 0..offset+seq_q: 0 where key <= query, -inf elsewhere.
+pub fn causal_mask(seq_q: usize, offset: usize, device: &Device) -> Result<Tensor> {
+    let seq_k = offset + seq_q;
+    let data: Vec<f32> = (0..seq_q)
+        .flat_map(|q| {
+            (0..seq_k).map(move |k| if k <= offset + q { 0.0 } else { f32::NEG_INFINITY })
+        })
         .collect();
-    Tensor::from_vec(data, (seq, seq), device)
+    Tensor::from_vec(data, (seq_q, seq_k), device)
+}
+
+/// Keys and values of the positions seen so far, each (batch, heads, seq_so_far,
+/// head_dim), for incremental decoding.
+#[derive(Debug, Clone, Default)]
+pub struct KvCache {
+    kv: Option<(Tensor, Tensor)>,
+}
+
+impl KvCache {
+    /// Number of cached positions.
+    pub fn len(&self) -> usize {
+        self.kv.as_ref().map_or(0, |(k, _)| k.dims()[2])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Scaled dot-product attention with an optional additive mask.
@@ -199,20 +221,41 @@ impl SelfAttention {
 
     /// xs: (batch, seq, d_model) -> (batch, seq, d_model). `causal` hides later positions.
     pub fn forward(&self, xs: &Tensor, rotary: Option<&Rotary>, causal: bool) -> Result<Tensor> {
+        self.forward_cached(xs, rotary, causal, None)
+    }
+
+    /// Like `forward`, but with a cache: xs holds the positions after the `cache.len()`
+    /// cached ones, which it attends to as well; their keys and values are appended.
+    /// xs: (batch, seq, d_model) -> (batch, seq, d_model).
+    pub fn forward_cached(
+        &self,
+        xs: &Tensor,
+        rotary: Option<&Rotary>,
+        causal: bool,
+        cache: Option<&mut KvCache>,
+    ) -> Result<Tensor> {
         let (b, seq, d_model) = xs.dims3()?;
+        let offset = cache.as_ref().map_or(0, |c| c.len());
         let qkv = self
             .qkv
             .forward(xs)?
             .reshape((b, seq, 3, self.n_heads, self.head_dim))?
             .permute((2, 0, 3, 1, 4))?;
         let (mut q, mut k) = (qkv.get(0)?.contiguous()?, qkv.get(1)?.contiguous()?);
-        let v = qkv.get(2)?;
+        let mut v = qkv.get(2)?.contiguous()?;
         if let Some(r) = rotary {
-            q = r.apply(&q, 0)?;
-            k = r.apply(&k, 0)?;
+            q = r.apply(&q, offset)?;
+            k = r.apply(&k, offset)?;
         }
-        let mask = if causal {
-            Some(causal_mask(seq, xs.device())?)
+        if let Some(cache) = cache {
+            if let Some((k0, v0)) = &cache.kv {
+                k = Tensor::cat(&[k0, &k], 2)?;
+                v = Tensor::cat(&[v0, &v], 2)?;
+            }
+            cache.kv = Some((k.clone(), v.clone()));
+        }
+        let mask = if causal && seq > 1 {
+            Some(causal_mask(seq, offset, xs.device())?)
         } else {
             None
         };

@@ -2,6 +2,10 @@
 //! back, trained with a differentiable channel and no flowgraph.
 
 //pub mod backbone_gguf;
+pub mod channel_codec;
+pub mod channel_layer;
+pub mod image_decoder;
+pub mod kan;
 pub mod language_model;
 pub mod layers;
 pub mod projector;

@@ -181,6 +181,17 @@ impl KvCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Appends the keys and values of new positions, each (batch, heads, seq, head_dim),
+    /// and returns all cached keys and values.
+    pub fn append(&mut self, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
+        let kv = match &self.kv {
+            Some((k0, v0)) => (Tensor::cat(&[k0, k], 2)?, Tensor::cat(&[v0, v], 2)?),
+            None => (k.clone(), v.clone()),
+        };
+        self.kv = Some(kv.clone());
+        Ok(kv)
+    }
 }
 
 /// Scaled dot-product attention with an optional additive mask.
@@ -248,11 +259,7 @@ impl SelfAttention {
             k = r.apply(&k, offset)?;
         }
         if let Some(cache) = cache {
-            if let Some((k0, v0)) = &cache.kv {
-                k = Tensor::cat(&[k0, &k], 2)?;
-                v = Tensor::cat(&[v0, &v], 2)?;
-            }
-            cache.kv = Some((k.clone(), v.clone()));
+            (k, v) = cache.append(&k, &v)?;
         }
         let mask = if causal && seq > 1 {
             Some(causal_mask(seq, offset, xs.device())?)

@@ -1,7 +1,7 @@
 //! Semantic core: the neural model parts that turn images and text into semantic tokens and
 //! back, trained with a differentiable channel and no flowgraph.
 
-//pub mod backbone_gguf;
+pub mod backbone_gguf;
 pub mod channel_codec;
 pub mod channel_layer;
 pub mod image_decoder;
@@ -13,5 +13,12 @@ pub mod template;
 pub mod tokenizer;
 pub mod vision_encoder;
 
+pub mod eval;
+pub mod model;
+pub mod model_config;
 pub mod optim;
 pub mod seeded_init;
+pub mod train;
+pub mod train_batch;
+#[cfg(test)]
+mod train_tests;

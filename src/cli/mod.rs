@@ -1,9 +1,11 @@
 //! Command-line interface: argument definitions and one module per subcommand.
 
 pub mod args;
+pub mod eval;
 pub mod loopback;
 pub mod report;
 pub mod rx;
+pub mod train;
 pub mod tx;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +27,12 @@ pub enum Command {
     Tx(tx::TxArgs),
     /// Decode every frame in a cf32 file and report what was received and dropped.
     Rx(rx::RxArgs),
+    /// Train the semantic model on prepared data (checkpoints; --resume continues).
+    Train(train::TrainArgs),
+    /// Evaluate every task of a trained semantic model through the channel at one SNR.
+    Eval(eval::EvalArgs),
+    /// Evaluate over a range of SNRs and channels; write a CSV and PNG charts.
+    EvalSweep(eval::EvalSweepArgs),
 }
 
 impl Cli {
@@ -34,6 +42,9 @@ impl Cli {
             Command::Loopback(args) => loopback::run(&args),
             Command::Tx(args) => tx::run(&args),
             Command::Rx(args) => rx::run(&args),
+            Command::Train(args) => train::run(&args),
+            Command::Eval(args) => eval::run_eval(&args),
+            Command::EvalSweep(args) => eval::run_sweep(&args),
         }
     }
 }

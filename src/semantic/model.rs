@@ -14,19 +14,18 @@
 //! ends share one vocabulary. Weight names: `vision_encoder.*`, `projector.*`,
 //! `channel_encoder.*`, `channel_decoder.*`, `language_model.*`, `image_decoder.*`.
 //!
-//! Limits: answers are decoded greedily, one sequence at a time, recomputing the whole
-//! prefix per token (no key/value cache).
+//! Limits: answers are decoded greedily, one sequence at a time.
 
-use super::channel_codec::{ChannelDecoder, ChannelEncoder};
+use super::channel_codec::{KanChannelDecoder, KanChannelEncoder};
 use super::channel_layer::{ChannelKind, ChannelLayer};
 use super::image_decoder::ImageDecoder;
 use super::language_model::LanguageModel;
-use super::model_config::SemanticModelConfig;
+use super::model_config::{SemanticModelConfig, WeightPaths, WeightsError};
 use super::projector::Projector;
 use super::template::{fill_slots, render, Instruction, RenderedSequence, SlotKind};
 use super::tokenizer::{BpeTokenizer, EOS_ID, PAD_ID};
 use super::vision_encoder::VisionEncoder;
-use candle_core::{bail, DType, Device, IndexOp, Result, Tensor, D};
+use candle_core::{bail, DType, Device, Result, Tensor, D};
 use candle_nn::VarBuilder;
 use rand::Rng;
 
@@ -56,8 +55,8 @@ pub struct SemanticModel {
     config: SemanticModelConfig,
     vision_encoder: VisionEncoder,
     projector: Projector,
-    channel_encoder: ChannelEncoder,
-    channel_decoder: ChannelDecoder,
+    channel_encoder: KanChannelEncoder,
+    channel_decoder: KanChannelDecoder,
     channel: ChannelLayer,
     language_model: LanguageModel,
     image_decoder: ImageDecoder,
@@ -72,8 +71,8 @@ impl SemanticModel {
             config: config.clone(),
             vision_encoder: VisionEncoder::new(&config.vision_encoder, vb.pp("vision_encoder"))?,
             projector: Projector::new(&config.projector, vb.pp("projector"))?,
-            channel_encoder: ChannelEncoder::new(&config.channel_codec, vb.pp("channel_encoder"))?,
-            channel_decoder: ChannelDecoder::new(&config.channel_codec, vb.pp("channel_decoder"))?,
+            channel_encoder: KanChannelEncoder::new(&config.channel_codec, vb.pp("channel_encoder"))?,
+            channel_decoder: KanChannelDecoder::new(&config.channel_codec, vb.pp("channel_decoder"))?,
             channel: ChannelLayer::new(&config.channel)?,
             language_model: LanguageModel::new(&config.language_model, vb.pp("language_model"))?,
             image_decoder: ImageDecoder::new(&config.image_decoder, vb.pp("image_decoder"))?,
@@ -111,7 +110,7 @@ impl SemanticModel {
     /// Transmitter, text path. ids: (batch, n) u32 token ids -> (batch, n, d_model).
     pub fn encode_text(&self, ids: &Tensor) -> Result<Tensor> {
         ids.dims2()?;
-        self.language_model.embed(ids)
+        self.language_model.embed_tokens(ids)
     }
 
     /// KAN channel encoder. tokens: (batch, n, d_model) -> symbols
@@ -178,7 +177,7 @@ impl SemanticModel {
     /// (seq, d_model).
     fn sequence_embeds(&self, ids: &[u32], seq: &RenderedSequence, rx: &ReceivedTokens) -> Result<Tensor> {
         let ids = Tensor::new(ids, &self.device)?.unsqueeze(0)?;
-        let embeds = self.language_model.embed(&ids)?.squeeze(0)?;
+        let embeds = self.language_model.embed_tokens(&ids)?.squeeze(0)?;
         let mut sources = Vec::with_capacity(seq.slots.len());
         for slot in &seq.slots {
             let src = match slot.kind {
@@ -201,10 +200,10 @@ impl SemanticModel {
         if examples.is_empty() {
             bail!("answer_nll: empty batch");
         }
-        let max_seq = self.config.language_model.max_seq_len;
+        let max_seq = self.config.language_model.max_seq;
         let len = examples.iter().map(|e| e.sequence.len()).max().unwrap_or(0);
         if len > max_seq {
-            bail!("answer_nll: a sequence of {len} tokens exceeds max_seq_len {max_seq}");
+            bail!("answer_nll: a sequence of {len} tokens exceeds max_seq {max_seq}");
         }
         let mut rows = Vec::with_capacity(examples.len());
         let mut targets = Vec::with_capacity(examples.len() * len);
@@ -243,20 +242,45 @@ impl SemanticModel {
             None => 0,
         };
         let prompt = render(tokenizer, instruction, n_text, None)?;
-        let max_seq = self.config.language_model.max_seq_len;
-        let mut ids = prompt.ids.clone();
-        let mut answer = Vec::new();
-        while answer.len() < self.config.max_answer_tokens && ids.len() < max_seq {
-            let embeds = self.sequence_embeds(&ids, &prompt, received)?.unsqueeze(0)?;
-            let logits = self.language_model.forward_embeds(&embeds)?;
-            let last = logits.i((0, ids.len() - 1))?;
-            let next = last.argmax(D::Minus1)?.to_scalar::<u32>()?;
-            if next == EOS_ID {
-                break;
-            }
-            answer.push(next);
-            ids.push(next);
-        }
+        let embeds = self.sequence_embeds(&prompt.ids, &prompt, received)?.unsqueeze(0)?;
+        let answer =
+            self.language_model
+                .generate_greedy(&embeds, self.config.max_answer_tokens, EOS_ID)?;
         Ok(tokenizer.decode(&answer).trim().to_string())
+    }
+}
+
+impl SemanticModel {
+    /// Loads a trained model and its tokenizer from a weight directory
+    /// (`config.json`, `model.safetensors`, `tokenizer.json`). Nothing is downloaded;
+    /// a missing or malformed file is an error naming its path.
+    pub fn load(dir: &std::path::Path, device: &Device) -> std::result::Result<(Self, BpeTokenizer), WeightsError> {
+        let paths = WeightPaths::existing(dir)?;
+        let config = SemanticModelConfig::load(&paths.config)?;
+        let tokenizer = BpeTokenizer::load(&paths.tokenizer).map_err(|e| WeightsError::Malformed {
+            what: "tokenizer file",
+            path: paths.tokenizer.clone(),
+            message: e.to_string(),
+        })?;
+        let malformed = |e: candle_core::Error| WeightsError::Malformed {
+            what: "weights file",
+            path: paths.weights.clone(),
+            message: e.to_string(),
+        };
+        let tensors = candle_core::safetensors::load(&paths.weights, device).map_err(malformed)?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+        let model = Self::new(&config, vb).map_err(malformed)?;
+        if tokenizer.vocab_size() > config.vocab_size {
+            return Err(WeightsError::Malformed {
+                what: "tokenizer file",
+                path: paths.tokenizer,
+                message: format!(
+                    "{} tokens, more than the model's vocabulary of {}",
+                    tokenizer.vocab_size(),
+                    config.vocab_size
+                ),
+            });
+        }
+        Ok((model, tokenizer))
     }
 }

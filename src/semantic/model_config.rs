@@ -8,8 +8,9 @@
 use super::channel_codec::ChannelCodecConfig;
 use super::channel_layer::ChannelLayerConfig;
 use super::image_decoder::ImageDecoderConfig;
-use super::language_model::LanguageModelConfig;
+use super::language_model::LmConfig;
 use super::projector::{ProjectorConfig, ProjectorKind};
+use super::template::IMAGE_SLOT_TOKENS;
 use super::vision_encoder::VisionEncoderConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -58,7 +59,7 @@ pub struct SemanticModelConfig {
     /// Probability that a training example goes through Rayleigh fading rather than
     /// AWGN.
     pub rayleigh_fraction: f64,
-    pub language_model: LanguageModelConfig,
+    pub language_model: LmConfig,
     pub image_decoder: ImageDecoderConfig,
     /// Longest sentence, in tokens, that the `text` task sends.
     pub max_text_tokens: usize,
@@ -87,7 +88,7 @@ impl Default for SemanticModelConfig {
             channel_codec: ChannelCodecConfig::default(),
             channel: ChannelLayerConfig::default(),
             rayleigh_fraction: 0.5,
-            language_model: LanguageModelConfig::default(),
+            language_model: LmConfig::default(),
             image_decoder: ImageDecoderConfig::default(),
             max_text_tokens: 40,
             max_answer_tokens: 48,
@@ -100,6 +101,47 @@ impl SemanticModelConfig {
     /// Loss weight of `task`.
     pub fn loss_weight(&self, task: &str) -> f64 {
         self.loss_weights.get(task).copied().unwrap_or(1.0)
+    }
+
+    /// Checks that the parts agree on their shared sizes (token width, vocabulary,
+    /// visual feature width, number of visual tokens); the message names the fields.
+    pub fn check_consistency(&self) -> Result<(), String> {
+        let d = self.d_model;
+        let widths = [
+            ("projector.d_model", self.projector.d_model),
+            ("channel_codec.d_model", self.channel_codec.d_model),
+            ("language_model.d_model", self.language_model.d_model),
+            ("image_decoder.d_model", self.image_decoder.d_model),
+        ];
+        for (name, w) in widths {
+            if w != d {
+                return Err(format!("{name} = {w} differs from d_model = {d}"));
+            }
+        }
+        if self.projector.d_vision != self.vision_encoder.d_vision {
+            return Err(format!(
+                "projector.d_vision = {} differs from vision_encoder.d_vision = {}",
+                self.projector.d_vision, self.vision_encoder.d_vision
+            ));
+        }
+        if self.language_model.vocab_size != self.vocab_size {
+            return Err(format!(
+                "language_model.vocab_size = {} differs from vocab_size = {}",
+                self.language_model.vocab_size, self.vocab_size
+            ));
+        }
+        let n_visual = self.vision_encoder.n_tokens();
+        if n_visual != IMAGE_SLOT_TOKENS || self.image_decoder.n_tokens != IMAGE_SLOT_TOKENS {
+            return Err(format!(
+                "the template has {IMAGE_SLOT_TOKENS} image slots but the vision encoder makes \
+                 {n_visual} tokens and the image decoder takes {}",
+                self.image_decoder.n_tokens
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.rayleigh_fraction) {
+            return Err(format!("rayleigh_fraction = {} is outside [0, 1]", self.rayleigh_fraction));
+        }
+        Ok(())
     }
 
     /// Reads a configuration from JSON (`.json`) or TOML (any other extension).

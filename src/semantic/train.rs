@@ -207,8 +207,9 @@ pub fn train(
     let model = SemanticModel::new(mc, varmap.var_builder(DType::F32, &opts.device))?;
     let mut optimizer = AdamW::new(varmap.named_vars(), &ts.optim)?;
     if opts.resume {
-        varmap
-            .varmap()
+        // A VarMap clone shares its variables; loading sets their values in place.
+        let mut shared = varmap.varmap().clone();
+        shared
             .load(&paths.weights)
             .with_context(|| format!("loading weights {}", paths.weights.display()))?;
         let moments = candle_core::safetensors::load(out.join(OPTIMIZER_FILE), &opts.device)
@@ -218,7 +219,7 @@ pub fn train(
     }
 
     let train_split = load_split(&opts.data_dir.join("train"))?;
-    let max_seq = mc.language_model.max_seq_len;
+    let max_seq = mc.language_model.max_seq;
     let mut data = TaskData::new(train_split, &tokenizer, max_seq, mc.max_text_tokens)?;
     let tasks = data.tasks().to_vec();
     let val_dir = opts.data_dir.join("val");

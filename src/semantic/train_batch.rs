@@ -53,12 +53,12 @@ pub struct BatchLoss {
 
 impl TaskData {
     /// Indexes `split`. Language-task examples whose rendered sequence would not fit
-    /// in `max_seq_len` tokens, or whose sentence exceeds `max_text_tokens`, are left
+    /// in `max_seq` tokens, or whose sentence exceeds `max_text_tokens`, are left
     /// out with a warning.
     pub fn new(
         split: Split,
         tokenizer: &BpeTokenizer,
-        max_seq_len: usize,
+        max_seq: usize,
         max_text_tokens: usize,
     ) -> anyhow::Result<Self> {
         let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -69,7 +69,7 @@ impl TaskData {
                 let n_text = ex.text.as_deref().map_or(0, |t| tokenizer.encode(t).len());
                 let seq = render(tokenizer, &instruction, n_text, Some(&ex.answer))
                     .with_context(|| format!("example {} of {}", ex.id, split.dir.display()))?;
-                if seq.len() > max_seq_len || n_text > max_text_tokens {
+                if seq.len() > max_seq || n_text > max_text_tokens {
                     dropped += 1;
                     continue;
                 }

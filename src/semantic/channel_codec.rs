@@ -139,7 +139,12 @@ impl KanChannelDecoder {
     ///
     /// Per token the KAN input is `[equalized re/im pairs (2 * spt), log10(noise_var)
     /// (spt), snr_db / 25 (1)]`; noise_var is floored at 1e-10 before the logarithm.
-    pub fn forward(&self, equalized: &Tensor, noise_var: &Tensor, snr_db: &Tensor) -> Result<Tensor> {
+    pub fn forward(
+        &self,
+        equalized: &Tensor,
+        noise_var: &Tensor,
+        snr_db: &Tensor,
+    ) -> Result<Tensor> {
         let (batch, n_tokens, spt, two) = equalized.dims4()?;
         if spt != self.symbols_per_token || two != 2 {
             bail!(
@@ -203,8 +208,15 @@ mod tests {
         KanChannelDecoder::new(&cfg, vb.pp("dec"))?;
         let all: usize = vm.all_vars().iter().map(|v| v.elem_count()).sum();
         assert_eq!(enc, Kan::param_count(&cfg.encoder_dims(), &cfg.kan));
-        assert_eq!(enc, 102_400, "encoder 128 -> 64 -> 32 at 10 weights per edge");
-        assert_eq!(all - enc, 113_280, "decoder 49 -> 64 -> 128 at 10 weights per edge");
+        assert_eq!(
+            enc, 102_400,
+            "encoder 128 -> 64 -> 32 at 10 weights per edge"
+        );
+        assert_eq!(
+            all - enc,
+            113_280,
+            "decoder 49 -> 64 -> 128 at 10 weights per edge"
+        );
         Ok(())
     }
 
@@ -212,7 +224,8 @@ mod tests {
     fn encoder_output_has_unit_power_per_example() -> Result<()> {
         let cfg = ChannelCodecConfig::default();
         let vm = VarMap::new();
-        let enc = KanChannelEncoder::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu))?;
+        let enc =
+            KanChannelEncoder::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu))?;
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         // Examples with very different scales must all come out at unit power.
         let tokens = uniform_tokens(&mut rng, (3, 16, 128))?;
@@ -221,7 +234,10 @@ mod tests {
         assert_eq!(s.dims(), &[3, 16, 16, 2]);
         let power = s.sqr()?.sum(D::Minus1)?.mean((1, 2))?.to_vec1::<f32>()?;
         for (b, p) in power.iter().enumerate() {
-            assert!((p - 1.0).abs() < 1e-5, "example {b}: mean |s|^2 = {p}, want 1");
+            assert!(
+                (p - 1.0).abs() < 1e-5,
+                "example {b}: mean |s|^2 = {p}, want 1"
+            );
         }
         let bad = Tensor::zeros((3, 16, 127), DType::F32, &Device::Cpu)?;
         assert!(enc.forward(&bad).is_err(), "width 127 accepted");
@@ -232,18 +248,28 @@ mod tests {
     fn decoder_shapes_and_errors() -> Result<()> {
         let cfg = ChannelCodecConfig::default();
         let vm = VarMap::new();
-        let dec = KanChannelDecoder::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu))?;
+        let dec =
+            KanChannelDecoder::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu))?;
         let dev = Device::Cpu;
         let y = Tensor::zeros((2, 5, 16, 2), DType::F32, &dev)?;
         let nv = Tensor::ones((2, 5, 16), DType::F32, &dev)?;
         let snr = Tensor::new(&[3f32, 9.0], &dev)?;
         assert_eq!(dec.forward(&y, &nv, &snr)?.dims(), &[2, 5, 128]);
         let nv_bad = Tensor::ones((2, 5, 15), DType::F32, &dev)?;
-        assert!(dec.forward(&y, &nv_bad, &snr).is_err(), "noise_var shape unchecked");
+        assert!(
+            dec.forward(&y, &nv_bad, &snr).is_err(),
+            "noise_var shape unchecked"
+        );
         let snr_bad = Tensor::new(&[3f32], &dev)?;
-        assert!(dec.forward(&y, &nv, &snr_bad).is_err(), "snr_db shape unchecked");
+        assert!(
+            dec.forward(&y, &nv, &snr_bad).is_err(),
+            "snr_db shape unchecked"
+        );
         let y_bad = Tensor::zeros((2, 5, 8, 2), DType::F32, &dev)?;
-        assert!(dec.forward(&y_bad, &nv, &snr).is_err(), "symbols_per_token unchecked");
+        assert!(
+            dec.forward(&y_bad, &nv, &snr).is_err(),
+            "symbols_per_token unchecked"
+        );
         Ok(())
     }
 
@@ -260,7 +286,10 @@ mod tests {
         let batch = tokens.dim(0)?;
         let snr = Tensor::full(snr_db, batch, &Device::Cpu)?;
         let (y, nv) = layer.forward(&enc.forward(tokens)?, &snr, ChannelKind::Awgn, &mut rng)?;
-        (dec.forward(&y, &nv, &snr)? - tokens)?.sqr()?.mean_all()?.to_scalar::<f32>()
+        (dec.forward(&y, &nv, &snr)? - tokens)?
+            .sqr()?
+            .mean_all()?
+            .to_scalar::<f32>()
     }
 
     #[test]
@@ -291,7 +320,8 @@ mod tests {
         for _ in 0..300 {
             let tokens = uniform_tokens(&mut rng, (32, 4, 16))?;
             let snr = layer.sample_snr_db(32, &mut rng, &Device::Cpu)?;
-            let (y, nv) = layer.forward(&enc.forward(&tokens)?, &snr, ChannelKind::Awgn, &mut rng)?;
+            let (y, nv) =
+                layer.forward(&enc.forward(&tokens)?, &snr, ChannelKind::Awgn, &mut rng)?;
             let loss = (dec.forward(&y, &nv, &snr)? - &tokens)?.sqr()?.mean_all()?;
             opt.backward_step(&loss)?;
         }
@@ -301,7 +331,10 @@ mod tests {
         // Seen: untrained 0.335, 0 dB 0.20, 20 dB 0.015. Tokens are U(-1, 1) with
         // variance 1/3; at 0 dB the Gaussian rate-distortion bound for one real channel
         // use per dimension is (1/3) / 2 = 0.167, so 0.20 is close to the best possible.
-        assert!(untrained > 0.25, "untrained decoder already reconstructs: {report}");
+        assert!(
+            untrained > 0.25,
+            "untrained decoder already reconstructs: {report}"
+        );
         assert!(mse_0db < 0.27, "no learning visible at 0 dB: {report}");
         assert!(mse_20db < 0.05, "poor reconstruction at 20 dB: {report}");
         assert!(

@@ -150,7 +150,11 @@ impl ChannelLayer {
         let gain_power = match kind {
             ChannelKind::Awgn => None,
             ChannelKind::Rayleigh => {
-                let h = normal_draws(rng, batch * per_example * 2, std::f64::consts::FRAC_1_SQRT_2);
+                let h = normal_draws(
+                    rng,
+                    batch * per_example * 2,
+                    std::f64::consts::FRAC_1_SQRT_2,
+                );
                 Some(h)
             }
         };
@@ -227,11 +231,23 @@ mod tests {
             let q_pow = mean(&e.narrow(D::Minus1, 1, 1)?.sqr()?)?;
             // Total per complex symbol must be noise_var, half of it in each of I and Q.
             let total = i_pow + q_pow;
-            assert!((total / want - 1.0).abs() < 0.03, "{snr_db} dB: {total} vs {want}");
-            assert!((i_pow / (want / 2.0) - 1.0).abs() < 0.03, "{snr_db} dB I: {i_pow}");
-            assert!((q_pow / (want / 2.0) - 1.0).abs() < 0.03, "{snr_db} dB Q: {q_pow}");
+            assert!(
+                (total / want - 1.0).abs() < 0.03,
+                "{snr_db} dB: {total} vs {want}"
+            );
+            assert!(
+                (i_pow / (want / 2.0) - 1.0).abs() < 0.03,
+                "{snr_db} dB I: {i_pow}"
+            );
+            assert!(
+                (q_pow / (want / 2.0) - 1.0).abs() < 0.03,
+                "{snr_db} dB Q: {q_pow}"
+            );
             let reported = mean(&nv.get(b)?)?;
-            assert!((reported / want - 1.0).abs() < 1e-6, "reported noise_var {reported}");
+            assert!(
+                (reported / want - 1.0).abs() < 1e-6,
+                "reported noise_var {reported}"
+            );
         }
         assert_eq!(nv.dims(), &[3, 200, 200]);
         Ok(())
@@ -247,10 +263,15 @@ mod tests {
             let mut rng = ChaCha8Rng::seed_from_u64(11);
             let (y, _) = layer.forward(x.as_tensor(), &snr, kind, &mut rng)?;
             let grads = (y * &probe)?.sum_all()?.backward()?;
-            let g = grads.get(x.as_tensor()).expect("gradient reaches the symbols");
+            let g = grads
+                .get(x.as_tensor())
+                .expect("gradient reaches the symbols");
             // d x_hat / d x is the identity for both (ZF undoes h exactly when unclamped).
             let diff = (g - &probe)?.abs()?.max_all()?.to_scalar::<f32>()?;
-            assert!(diff < 1e-4, "{kind:?}: gradient differs from identity by {diff}");
+            assert!(
+                diff < 1e-4,
+                "{kind:?}: gradient differs from identity by {diff}"
+            );
         }
         Ok(())
     }
@@ -293,10 +314,18 @@ mod tests {
     fn sampled_snr_within_range() -> Result<()> {
         let layer = ChannelLayer::new(&ChannelLayerConfig::default())?;
         let mut rng = ChaCha8Rng::seed_from_u64(9);
-        let v = layer.sample_snr_db(1000, &mut rng, &Device::Cpu)?.to_vec1::<f32>()?;
-        assert!(v.iter().all(|s| (0.0..=25.0).contains(s)), "SNR outside 0..25 dB");
+        let v = layer
+            .sample_snr_db(1000, &mut rng, &Device::Cpu)?
+            .to_vec1::<f32>()?;
+        assert!(
+            v.iter().all(|s| (0.0..=25.0).contains(s)),
+            "SNR outside 0..25 dB"
+        );
         let m = v.iter().sum::<f32>() / 1000.0;
-        assert!((m - 12.5).abs() < 1.0, "mean SNR {m} dB, uniform 0..25 expects 12.5");
+        assert!(
+            (m - 12.5).abs() < 1.0,
+            "mean SNR {m} dB, uniform 0..25 expects 12.5"
+        );
         Ok(())
     }
 
@@ -306,12 +335,18 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let snr = Tensor::new(&[10f32, 10.0], &Device::Cpu)?;
         let three = Tensor::zeros((2, 3, 4, 3), DType::F32, &Device::Cpu)?;
-        assert!(layer.forward(&three, &snr, ChannelKind::Awgn, &mut rng).is_err());
+        assert!(layer
+            .forward(&three, &snr, ChannelKind::Awgn, &mut rng)
+            .is_err());
         let x = Tensor::zeros((2, 3, 4, 2), DType::F32, &Device::Cpu)?;
         let snr3 = Tensor::new(&[10f32, 10.0, 1.0], &Device::Cpu)?;
-        assert!(layer.forward(&x, &snr3, ChannelKind::Awgn, &mut rng).is_err());
+        assert!(layer
+            .forward(&x, &snr3, ChannelKind::Awgn, &mut rng)
+            .is_err());
         let nan = Tensor::new(&[f32::NAN, 1.0], &Device::Cpu)?;
-        assert!(layer.forward(&x, &nan, ChannelKind::Awgn, &mut rng).is_err());
+        assert!(layer
+            .forward(&x, &nan, ChannelKind::Awgn, &mut rng)
+            .is_err());
         let bad_cfg = ChannelLayerConfig {
             snr_db_range: [10.0, 0.0],
             ..ChannelLayerConfig::default()

@@ -127,11 +127,9 @@ pub fn b_spline_basis(xs: &Tensor, knots: &[f64], order: usize) -> Result<Tensor
         let left_knot = row((0..m).map(|j| knots[j]).collect())?;
         let left_inv = row((0..m).map(|j| 1.0 / (knots[j + p] - knots[j])).collect())?;
         let right_knot = row((0..m).map(|j| knots[j + p + 1]).collect())?;
-        let right_inv = row(
-            (0..m)
-                .map(|j| 1.0 / (knots[j + p + 1] - knots[j + 1]))
-                .collect(),
-        )?;
+        let right_inv = row((0..m)
+            .map(|j| 1.0 / (knots[j + p + 1] - knots[j + 1]))
+            .collect())?;
         let left = x.broadcast_sub(&left_knot)?.broadcast_mul(&left_inv)?;
         let right = x
             .neg()?
@@ -238,9 +236,7 @@ impl KanLinear {
         let base = activated.matmul(&self.base_weight.t()?)?;
 
         let n_basis = self.spline_weight.dim(2)?;
-        let bases = self
-            .basis(&x)?
-            .reshape((n_rows, self.in_dim * n_basis))?;
+        let bases = self.basis(&x)?.reshape((n_rows, self.in_dim * n_basis))?;
         let coeffs = match &self.spline_scaler {
             Some(s) => self.spline_weight.broadcast_mul(&s.unsqueeze(2)?)?,
             None => self.spline_weight.clone(),
@@ -351,7 +347,10 @@ mod tests {
             grid_range: [-0.5, 2.0],
             ..KanConfig::default()
         };
-        let xs: Vec<f32> = linspace(-0.5, 1.999, 501).iter().map(|&v| v as f32).collect();
+        let xs: Vec<f32> = linspace(-0.5, 1.999, 501)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
         let t = Tensor::from_vec(xs, (501,), &Device::Cpu)?;
         let sums = b_spline_basis(&t, &cfg.knots(), cfg.spline_order)?
             .sum(D::Minus1)?
@@ -404,7 +403,10 @@ mod tests {
                 .unwrap_or_else(|| panic!("no gradient for {name}"))
                 .flatten_all()?
                 .to_vec1::<f64>()?;
-            assert!(g.iter().any(|v| v.abs() > 1e-8), "{name}: gradient is all zero");
+            assert!(
+                g.iter().any(|v| v.abs() > 1e-8),
+                "{name}: gradient is all zero"
+            );
             let base = var.as_tensor().flatten_all()?.to_vec1::<f64>()?;
             for idx in 0..base.len() {
                 let eval = |delta: f64| -> Result<f64> {
@@ -432,10 +434,15 @@ mod tests {
         let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
         let cfg = KanConfig::default();
         let kan = Kan::new(&[1, 8, 1], &cfg, vb)?;
-        assert_eq!(vm.all_vars().iter().map(|v| v.elem_count()).sum::<usize>(),
-            Kan::param_count(&[1, 8, 1], &cfg));
+        assert_eq!(
+            vm.all_vars().iter().map(|v| v.elem_count()).sum::<usize>(),
+            Kan::param_count(&[1, 8, 1], &cfg)
+        );
         let xs: Vec<f32> = linspace(-1.0, 1.0, 128).iter().map(|&v| v as f32).collect();
-        let ys: Vec<f32> = xs.iter().map(|&v| (std::f32::consts::PI * v).sin()).collect();
+        let ys: Vec<f32> = xs
+            .iter()
+            .map(|&v| (std::f32::consts::PI * v).sin())
+            .collect();
         let x = Tensor::from_vec(xs, (128, 1), &dev)?;
         let y = Tensor::from_vec(ys, (128, 1), &dev)?;
         let mse = |k: &Kan| -> Result<Tensor> { (k.forward(&x)? - &y)?.sqr()?.mean_all() };

@@ -226,8 +226,8 @@ mod tests {
                 hidden: h,
                 ..ProjectorConfig::default()
             };
-            let rel = (cfg.kan_params() as f64 - cfg.mlp_params() as f64).abs()
-                / cfg.kan_params() as f64;
+            let rel =
+                (cfg.kan_params() as f64 - cfg.mlp_params() as f64).abs() / cfg.kan_params() as f64;
             assert!(rel < 0.05, "({dv}, {dm}, {h}): counts differ by {rel:.4}");
         }
     }
@@ -264,6 +264,10 @@ mod tests {
         let back: ProjectorConfig = serde_json::from_str(&json).expect("deserialize");
         assert_eq!(back, cfg);
         let partial: ProjectorConfig = serde_json::from_str(r#"{"kind":"kan"}"#).expect("partial");
-        assert_eq!(partial, ProjectorConfig::default(), "missing fields take defaults");
+        assert_eq!(
+            partial,
+            ProjectorConfig::default(),
+            "missing fields take defaults"
+        );
     }
 }

@@ -67,14 +67,25 @@ pub struct EvalSweepArgs {
     #[arg(long, default_value = "0:25:5", allow_hyphen_values = true)]
     pub snr_db: String,
     /// Channels to sweep.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "awgn,rayleigh")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "awgn,rayleigh"
+    )]
     pub channel: Vec<EvalChannel>,
     /// Output directory for sweep.csv and the PNG charts.
     #[arg(long)]
     pub out: PathBuf,
 }
 
-fn load(data: &EvalData) -> anyhow::Result<(SemanticModel, m4sc::semantic::tokenizer::BpeTokenizer, Split)> {
+fn load(
+    data: &EvalData,
+) -> anyhow::Result<(
+    SemanticModel,
+    m4sc::semantic::tokenizer::BpeTokenizer,
+    Split,
+)> {
     let device = candle_core::Device::cuda_if_available(0).context("opening the GPU")?;
     let (model, tokenizer) = SemanticModel::load(&data.weights, &device)?;
     let split_dir = if data.data.join("examples.jsonl").is_file() {
@@ -82,7 +93,8 @@ fn load(data: &EvalData) -> anyhow::Result<(SemanticModel, m4sc::semantic::token
     } else {
         data.data.join("test")
     };
-    let split = Split::load(&split_dir).with_context(|| format!("loading {}", split_dir.display()))?;
+    let split =
+        Split::load(&split_dir).with_context(|| format!("loading {}", split_dir.display()))?;
     Ok((model, tokenizer, split))
 }
 
@@ -135,7 +147,8 @@ const METRICS: [Metric; 7] = [
 pub fn run_sweep(args: &EvalSweepArgs) -> anyhow::Result<()> {
     let snrs = parse_snr_range(&args.snr_db)?;
     let (model, tokenizer, split) = load(&args.data)?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let mut reports = Vec::new();
     for &channel in &args.channel {
         for &snr_db in &snrs {
@@ -191,10 +204,20 @@ pub fn run_sweep(args: &EvalSweepArgs) -> anyhow::Result<()> {
                 "image_ssim",
             ],
         ),
-        ("image_psnr.png", "Image reconstruction", "PSNR (dB)", vec!["image_psnr_db"]),
+        (
+            "image_psnr.png",
+            "Image reconstruction",
+            "PSNR (dB)",
+            vec!["image_psnr_db"],
+        ),
     ];
     for (file, title, y_label, metrics) in charts {
-        let mut chart = LineChart::new(title, "SNR per channel symbol (dB)", y_label, YScale::Linear);
+        let mut chart = LineChart::new(
+            title,
+            "SNR per channel symbol (dB)",
+            y_label,
+            YScale::Linear,
+        );
         chart.series = series(&metrics);
         if chart.series.is_empty() {
             log::warn!("no data for {file}; chart skipped");
@@ -207,16 +230,27 @@ pub fn run_sweep(args: &EvalSweepArgs) -> anyhow::Result<()> {
 }
 
 fn write_csv(path: &Path, reports: &[(EvalChannel, EvalReport)]) -> anyhow::Result<()> {
-    let mut f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut f =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
-    writeln!(f, "channel,snr_db,{},channel_symbols_per_image", names.join(","))?;
+    writeln!(
+        f,
+        "channel,snr_db,{},channel_symbols_per_image",
+        names.join(",")
+    )?;
     for (c, r) in reports {
         let cells: Vec<String> = METRICS
             .iter()
             .map(|m| m.1(r).map_or(String::new(), |v| format!("{v:.5}")))
             .collect();
         let ch = format!("{c:?}").to_lowercase();
-        writeln!(f, "{ch},{},{},{}", r.snr_db, cells.join(","), r.channel_symbols_per_image)?;
+        writeln!(
+            f,
+            "{ch},{},{},{}",
+            r.snr_db,
+            cells.join(","),
+            r.channel_symbols_per_image
+        )?;
     }
     Ok(())
 }
@@ -227,9 +261,18 @@ mod tests {
 
     #[test]
     fn snr_range_includes_stop_and_refuses_bad_steps() {
-        assert_eq!(parse_snr_range("0:25:5").unwrap(), vec![0.0, 5.0, 10.0, 15.0, 20.0, 25.0]);
+        assert_eq!(
+            parse_snr_range("0:25:5").unwrap(),
+            vec![0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
+        );
         assert_eq!(parse_snr_range("-5:0:2.5").unwrap(), vec![-5.0, -2.5, 0.0]);
-        assert!(parse_snr_range("0:25:0").is_err(), "a zero step would never end");
-        assert!(parse_snr_range("0:25").is_err(), "two fields are not a range");
+        assert!(
+            parse_snr_range("0:25:0").is_err(),
+            "a zero step would never end"
+        );
+        assert!(
+            parse_snr_range("0:25").is_err(),
+            "two fields are not a range"
+        );
     }
 }

@@ -73,7 +73,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let summary = train(&config, &opts, &STOP)?;
     eprintln!(
         "{} at step {}: mean loss {:.4} -> {:.4}, {:.2} steps/s; weights in {}",
-        if summary.interrupted { "stopped" } else { "finished" },
+        if summary.interrupted {
+            "stopped"
+        } else {
+            "finished"
+        },
         summary.step,
         summary.first_loss,
         summary.last_loss,

@@ -99,7 +99,10 @@ pub fn evaluate(
                 let rx = model.through_channel(&tokens, &snr, opts.channel, &mut rng)?;
                 if reconstruct {
                     let recon = model.reconstruct_image(&rx)?;
-                    let p = recon.to_dtype(DType::F32)?.flatten_from(1)?.to_vec2::<f32>()?;
+                    let p = recon
+                        .to_dtype(DType::F32)?
+                        .flatten_from(1)?
+                        .to_vec2::<f32>()?;
                     let t = images.flatten_from(1)?.to_vec2::<f32>()?;
                     for (p, t) in p.iter().zip(&t) {
                         psnr_sum += psnr_db(p, t)?.min(PSNR_CAP_DB);
@@ -174,7 +177,10 @@ pub fn evaluate(
         image_psnr_db: image_mean(psnr_sum),
         image_ssim: image_mean(ssim_sum),
         other_exact_match,
-        counts: by_task.iter().map(|(t, v)| (t.to_string(), v.len())).collect(),
+        counts: by_task
+            .iter()
+            .map(|(t, v)| (t.to_string(), v.len()))
+            .collect(),
         channel_symbols_per_image: super::template::IMAGE_SLOT_TOKENS * model.symbols_per_token(),
     })
 }

@@ -66,13 +66,21 @@ pub struct SemanticModel {
 impl SemanticModel {
     /// Builds (or loads, depending on `vb`) every module of the model.
     pub fn new(config: &SemanticModelConfig, vb: VarBuilder) -> Result<Self> {
-        config.check_consistency().map_err(candle_core::Error::Msg)?;
+        config
+            .check_consistency()
+            .map_err(candle_core::Error::Msg)?;
         Ok(Self {
             config: config.clone(),
             vision_encoder: VisionEncoder::new(&config.vision_encoder, vb.pp("vision_encoder"))?,
             projector: Projector::new(&config.projector, vb.pp("projector"))?,
-            channel_encoder: KanChannelEncoder::new(&config.channel_codec, vb.pp("channel_encoder"))?,
-            channel_decoder: KanChannelDecoder::new(&config.channel_codec, vb.pp("channel_decoder"))?,
+            channel_encoder: KanChannelEncoder::new(
+                &config.channel_codec,
+                vb.pp("channel_encoder"),
+            )?,
+            channel_decoder: KanChannelDecoder::new(
+                &config.channel_codec,
+                vb.pp("channel_decoder"),
+            )?,
             channel: ChannelLayer::new(&config.channel)?,
             language_model: LanguageModel::new(&config.language_model, vb.pp("language_model"))?,
             image_decoder: ImageDecoder::new(&config.image_decoder, vb.pp("image_decoder"))?,
@@ -136,7 +144,12 @@ impl SemanticModel {
     /// KAN channel decoder. symbols: (batch, n, spt, 2) equalized, noise_var:
     /// (batch, n, spt), snr_db: (batch,) receiver's SNR estimate -> tokens
     /// (batch, n, d_model).
-    pub fn from_channel(&self, symbols: &Tensor, noise_var: &Tensor, snr_db: &Tensor) -> Result<Tensor> {
+    pub fn from_channel(
+        &self,
+        symbols: &Tensor,
+        noise_var: &Tensor,
+        snr_db: &Tensor,
+    ) -> Result<Tensor> {
         self.channel_decoder.forward(symbols, noise_var, snr_db)
     }
 
@@ -152,6 +165,56 @@ impl SemanticModel {
         let symbols = self.to_channel(tokens)?;
         let (equalized, noise_var) = self.transmit(&symbols, snr_db, kind, rng)?;
         self.from_channel(&equalized, &noise_var, snr_db)
+    }
+
+    /// Like [`Self::through_channel`] with a channel model per example: examples are
+    /// grouped by `kinds[i]`, each group goes through the channel layer once.
+    /// tokens: (batch, n, d_model), snr_db and kinds: one per example ->
+    /// received tokens (batch, n, d_model).
+    pub fn through_mixed_channel<R: Rng + ?Sized>(
+        &self,
+        tokens: &Tensor,
+        snr_db: &[f32],
+        kinds: &[ChannelKind],
+        rng: &mut R,
+    ) -> Result<Tensor> {
+        let batch = tokens.dim(0)?;
+        if snr_db.len() != batch || kinds.len() != batch {
+            bail!(
+                "through_mixed_channel: {batch} examples but {} SNRs and {} channel kinds",
+                snr_db.len(),
+                kinds.len()
+            );
+        }
+        let symbols = self.to_channel(tokens)?;
+        let mut order = Vec::with_capacity(batch);
+        let mut equalized = Vec::new();
+        let mut noise_var = Vec::new();
+        for kind in [ChannelKind::Awgn, ChannelKind::Rayleigh] {
+            let rows: Vec<u32> = (0..batch as u32)
+                .filter(|&i| kinds[i as usize] == kind)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let snr: Vec<f32> = rows.iter().map(|&i| snr_db[i as usize]).collect();
+            let snr = Tensor::new(snr, &self.device)?;
+            let idx = Tensor::new(rows.as_slice(), &self.device)?;
+            let (eq, nv) = self.transmit(&symbols.index_select(&idx, 0)?, &snr, kind, rng)?;
+            equalized.push(eq);
+            noise_var.push(nv);
+            order.extend(rows);
+        }
+        // Undo the grouping: row order[j] of the batch sits at position j.
+        let mut inverse = vec![0u32; batch];
+        for (j, &i) in order.iter().enumerate() {
+            inverse[i as usize] = j as u32;
+        }
+        let inverse = Tensor::new(inverse, &self.device)?;
+        let equalized = Tensor::cat(&equalized, 0)?.index_select(&inverse, 0)?;
+        let noise_var = Tensor::cat(&noise_var, 0)?.index_select(&inverse, 0)?;
+        let snr = Tensor::new(snr_db, &self.device)?;
+        self.from_channel(&equalized, &noise_var, &snr)
     }
 
     /// Receiver, image path. tokens: (batch, 16, d_model) -> images (batch, 3, 64, 64)
@@ -175,7 +238,12 @@ impl SemanticModel {
 
     /// Input embeddings of one rendered sequence with its slots filled: ->
     /// (seq, d_model).
-    fn sequence_embeds(&self, ids: &[u32], seq: &RenderedSequence, rx: &ReceivedTokens) -> Result<Tensor> {
+    fn sequence_embeds(
+        &self,
+        ids: &[u32],
+        seq: &RenderedSequence,
+        rx: &ReceivedTokens,
+    ) -> Result<Tensor> {
         let ids = Tensor::new(ids, &self.device)?.unsqueeze(0)?;
         let embeds = self.language_model.embed_tokens(&ids)?.squeeze(0)?;
         let mut sources = Vec::with_capacity(seq.slots.len());
@@ -186,7 +254,10 @@ impl SemanticModel {
             };
             match src {
                 Some(t) => sources.push(t),
-                None => bail!("the instruction has a {:?} slot but no such tokens were received", slot.kind),
+                None => bail!(
+                    "the instruction has a {:?} slot but no such tokens were received",
+                    slot.kind
+                ),
             }
         }
         fill_slots(&embeds, &seq.slots, &sources)
@@ -242,7 +313,9 @@ impl SemanticModel {
             None => 0,
         };
         let prompt = render(tokenizer, instruction, n_text, None)?;
-        let embeds = self.sequence_embeds(&prompt.ids, &prompt, received)?.unsqueeze(0)?;
+        let embeds = self
+            .sequence_embeds(&prompt.ids, &prompt, received)?
+            .unsqueeze(0)?;
         let answer =
             self.language_model
                 .generate_greedy(&embeds, self.config.max_answer_tokens, EOS_ID)?;
@@ -254,14 +327,18 @@ impl SemanticModel {
     /// Loads a trained model and its tokenizer from a weight directory
     /// (`config.json`, `model.safetensors`, `tokenizer.json`). Nothing is downloaded;
     /// a missing or malformed file is an error naming its path.
-    pub fn load(dir: &std::path::Path, device: &Device) -> std::result::Result<(Self, BpeTokenizer), WeightsError> {
+    pub fn load(
+        dir: &std::path::Path,
+        device: &Device,
+    ) -> std::result::Result<(Self, BpeTokenizer), WeightsError> {
         let paths = WeightPaths::existing(dir)?;
         let config = SemanticModelConfig::load(&paths.config)?;
-        let tokenizer = BpeTokenizer::load(&paths.tokenizer).map_err(|e| WeightsError::Malformed {
-            what: "tokenizer file",
-            path: paths.tokenizer.clone(),
-            message: e.to_string(),
-        })?;
+        let tokenizer =
+            BpeTokenizer::load(&paths.tokenizer).map_err(|e| WeightsError::Malformed {
+                what: "tokenizer file",
+                path: paths.tokenizer.clone(),
+                message: e.to_string(),
+            })?;
         let malformed = |e: candle_core::Error| WeightsError::Malformed {
             what: "weights file",
             path: paths.weights.clone(),

@@ -139,7 +139,10 @@ impl SemanticModelConfig {
             ));
         }
         if !(0.0..=1.0).contains(&self.rayleigh_fraction) {
-            return Err(format!("rayleigh_fraction = {} is outside [0, 1]", self.rayleigh_fraction));
+            return Err(format!(
+                "rayleigh_fraction = {} is outside [0, 1]",
+                self.rayleigh_fraction
+            ));
         }
         Ok(())
     }
@@ -252,12 +255,22 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let json = dir.join("c.json");
         cfg.save_json(&json).unwrap();
-        assert_eq!(SemanticModelConfig::load(&json).unwrap(), cfg, "JSON round trip");
+        assert_eq!(
+            SemanticModelConfig::load(&json).unwrap(),
+            cfg,
+            "JSON round trip"
+        );
         let toml_path = dir.join("c.toml");
         std::fs::write(&toml_path, toml::to_string(&cfg).unwrap()).unwrap();
-        assert_eq!(SemanticModelConfig::load(&toml_path).unwrap(), cfg, "TOML round trip");
+        assert_eq!(
+            SemanticModelConfig::load(&toml_path).unwrap(),
+            cfg,
+            "TOML round trip"
+        );
         std::fs::write(&toml_path, "d_model = \"wide\"").unwrap();
-        let err = SemanticModelConfig::load(&toml_path).unwrap_err().to_string();
+        let err = SemanticModelConfig::load(&toml_path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("c.toml"), "error must name the file: {err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

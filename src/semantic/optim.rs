@@ -193,10 +193,19 @@ mod tests {
             final_lr_fraction: 0.1,
             ..OptimConfig::default()
         };
-        assert!((c.lr_at(0, 110) - 0.1).abs() < 1e-12, "warmup starts at lr/warmup");
-        assert!((c.lr_at(9, 110) - 1.0).abs() < 1e-12, "warmup ends at the peak");
+        assert!(
+            (c.lr_at(0, 110) - 0.1).abs() < 1e-12,
+            "warmup starts at lr/warmup"
+        );
+        assert!(
+            (c.lr_at(9, 110) - 1.0).abs() < 1e-12,
+            "warmup ends at the peak"
+        );
         assert!((c.lr_at(60, 110) - 0.55).abs() < 1e-12, "cosine midpoint");
-        assert!((c.lr_at(110, 110) - 0.1).abs() < 1e-12, "decays to the floor");
+        assert!(
+            (c.lr_at(110, 110) - 0.1).abs() < 1e-12,
+            "decays to the floor"
+        );
     }
 
     #[test]
@@ -217,6 +226,9 @@ mod tests {
         let w: Vec<f32> = var.as_tensor().to_vec1().unwrap();
         assert!((w[0] - 0.9).abs() < 1e-5, "{w:?}");
         assert!((w[1] + 1.9).abs() < 1e-5, "{w:?}");
-        assert!((w[2] - 3.0).abs() < 1e-5, "zero gradient must not move: {w:?}");
+        assert!(
+            (w[2] - 3.0).abs() < 1e-5,
+            "zero gradient must not move: {w:?}"
+        );
     }
 }

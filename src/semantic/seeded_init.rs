@@ -153,8 +153,15 @@ mod tests {
         };
         let x = build(&["a", "b"], 7);
         let y = build(&["b", "a"], 7);
-        assert_eq!(x, y, "weights must not depend on the order variables are created");
-        assert_ne!(x, build(&["a"], 8), "a different seed must give other weights");
+        assert_eq!(
+            x, y,
+            "weights must not depend on the order variables are created"
+        );
+        assert_ne!(
+            x,
+            build(&["a"], 8),
+            "a different seed must give other weights"
+        );
         // Kaiming normal (ReLU gain sqrt 2, fan-in 3): std sqrt(2/3); 12 draws all within
         // 5 std would fail only for a broken scale.
         let bound = 5.0 * (2.0f32 / 3.0).sqrt();

@@ -12,14 +12,16 @@
 //! seed (`SeededVarMap`), so a run stopped at step N and resumed reproduces the
 //! uninterrupted run.
 
+use super::channel_layer::ChannelKind;
 use super::eval::{evaluate, EvalOptions, EvalReport};
 use super::model::SemanticModel;
-use super::model_config::{read_config, write_json, SemanticModelConfig, WeightPaths, WeightsError};
+use super::model_config::{
+    read_config, write_json, SemanticModelConfig, WeightPaths, WeightsError,
+};
 use super::optim::{AdamW, OptimConfig};
 use super::seeded_init::SeededVarMap;
 use super::tokenizer::BpeTokenizer;
 use super::train_batch::{step_rng, TaskData};
-use super::channel_layer::ChannelKind;
 use crate::data::dataset::Split;
 use anyhow::Context;
 use candle_core::{DType, Device};
@@ -169,7 +171,8 @@ pub fn train(
     let out = &opts.out_dir;
     let paths = WeightPaths::in_dir(out);
     let (config, tokenizer, state) = if opts.resume {
-        let config: TrainConfig = read_config(&out.join(TRAIN_CONFIG_FILE), "training configuration")?;
+        let config: TrainConfig =
+            read_config(&out.join(TRAIN_CONFIG_FILE), "training configuration")?;
         let state: TrainState = read_config(&out.join(STATE_FILE), "training state")?;
         let tokenizer = BpeTokenizer::load(&paths.tokenizer)?;
         (config, tokenizer, state)
@@ -183,7 +186,8 @@ pub fn train(
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         let train_split = load_split(&opts.data_dir.join("train"))?;
         let started = Instant::now();
-        let tokenizer = BpeTokenizer::train(&tokenizer_corpus(&train_split), config.model.vocab_size)?;
+        let tokenizer =
+            BpeTokenizer::train(&tokenizer_corpus(&train_split), config.model.vocab_size)?;
         info!(
             "tokenizer: {} tokens trained in {:.1} s",
             tokenizer.vocab_size(),
@@ -227,7 +231,10 @@ pub fn train(
         Some(load_split(&val_dir)?)
     } else {
         if ts.validate_every > 0 {
-            warn!("no validation split at {}; validation skipped", val_dir.display());
+            warn!(
+                "no validation split at {}; validation skipped",
+                val_dir.display()
+            );
         }
         None
     };
@@ -257,20 +264,28 @@ pub fn train(
             mc.rayleigh_fraction,
             &mut rng,
         );
+        let t_forward = Instant::now();
         let loss = data.batch_loss(&model, &tokenizer, &draws, &mut rng)?;
+        let forward_s = t_forward.elapsed().as_secs_f64();
         let total = f64::from(loss.total.to_scalar::<f32>()?);
         if !total.is_finite() {
             anyhow::bail!("loss became {total} at step {step}; lower the learning rate");
         }
         let lr = ts.optim.lr_at(step, ts.steps);
+        let t_backward = Instant::now();
         let grads = loss.total.backward()?;
         let grad_norm = optimizer.step(&grads, lr)?;
+        let backward_s = t_backward.elapsed().as_secs_f64();
         step += 1;
 
         let mut row = vec![step.to_string(), format!("{lr:.6e}"), format!("{total:.6}")];
         row.push(format!("{grad_norm:.4}"));
         for t in &tasks {
-            row.push(loss.per_task.get(t).map_or(String::new(), |v| format!("{v:.6}")));
+            row.push(
+                loss.per_task
+                    .get(t)
+                    .map_or(String::new(), |v| format!("{v:.6}")),
+            );
         }
         loss_log.row(&row)?;
         recent.push(total);
@@ -291,8 +306,11 @@ pub fn train(
                 .collect();
             let eta_s = (end - step) as f64 / rate.max(1e-9);
             eprintln!(
-                "step {step}/{} {rate:.2} step/s loss {total:.4} [{}] lr {lr:.2e} eta {}",
+                "step {step}/{} {rate:.2} step/s (forward {:.0} ms, backward+update {:.0} ms) \
+                 loss {total:.4} [{}] lr {lr:.2e} eta {}",
                 ts.steps,
+                forward_s * 1e3,
+                backward_s * 1e3,
                 per_task.join(", "),
                 format_duration(eta_s)
             );
@@ -302,7 +320,10 @@ pub fn train(
                 let report = validate(&model, &tokenizer, val, ts)?;
                 val_log.row(&val_row(step, &report))?;
                 if opts.progress {
-                    eprintln!("validation at step {step}: {}", serde_json::to_string(&report)?);
+                    eprintln!(
+                        "validation at step {step}: {}",
+                        serde_json::to_string(&report)?
+                    );
                 }
                 last_validation = Some(report);
             }
@@ -368,7 +389,11 @@ pub fn save_checkpoint(
         elapsed_s,
     };
     write_json(&tmp(&out.join(STATE_FILE)), &state)?;
-    for p in [paths.weights.clone(), out.join(OPTIMIZER_FILE), out.join(STATE_FILE)] {
+    for p in [
+        paths.weights.clone(),
+        out.join(OPTIMIZER_FILE),
+        out.join(STATE_FILE),
+    ] {
         std::fs::rename(tmp(&p), &p).with_context(|| format!("writing {}", p.display()))?;
     }
     Ok(())
@@ -427,7 +452,8 @@ impl CsvLog {
                 }
             }
         }
-        let mut file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut file =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         for l in &lines {
             writeln!(file, "{l}").with_context(|| format!("writing {}", path.display()))?;
         }

@@ -158,7 +158,11 @@ impl TaskData {
     }
 
     /// The image of example `index` as (3, 64, 64) in [0, 1], cached after first use.
-    pub fn image_tensor(&mut self, index: usize, device: &Device) -> anyhow::Result<Option<Tensor>> {
+    pub fn image_tensor(
+        &mut self,
+        index: usize,
+        device: &Device,
+    ) -> anyhow::Result<Option<Tensor>> {
         let ex = &self.split.examples[index];
         let Some(name) = ex.image.clone() else {
             return Ok(None);
@@ -177,7 +181,10 @@ impl TaskData {
             }
             self.images.insert(name.clone(), img);
         }
-        Ok(Some(crate::data::image_io::image_to_tensor(&self.images[&name], device)?))
+        Ok(Some(crate::data::image_io::image_to_tensor(
+            &self.images[&name],
+            device,
+        )?))
     }
 
     /// Multi-task loss of the drawn batch: cross-entropy over the answer tokens for
@@ -207,12 +214,14 @@ impl TaskData {
         if !images.is_empty() {
             let images = Tensor::stack(&images, 0)?;
             let tokens = model.encode_image(&images)?;
+            let snr: Vec<f32> = image_rows.iter().map(|&k| draws[k].snr_db).collect();
+            let kinds: Vec<ChannelKind> = image_rows.iter().map(|&k| draws[k].channel).collect();
+            let rx_all = model.through_mixed_channel(&tokens, &snr, &kinds, rng)?;
             let mut recon_rx = Vec::new();
             let mut recon_idx = Vec::new();
             for (j, &k) in image_rows.iter().enumerate() {
                 let d = &draws[k];
-                let snr = Tensor::new(&[d.snr_db], &device)?;
-                let rx = model.through_channel(&tokens.narrow(0, j, 1)?, &snr, d.channel, rng)?;
+                let rx = rx_all.narrow(0, j, 1)?;
                 if self.split.examples[d.example].task == Task::RECONSTRUCT {
                     recon_rx.push(rx);
                     recon_idx.push(j as u32);
@@ -253,7 +262,10 @@ impl TaskData {
             if !instruction.task.uses_language_model() {
                 continue;
             }
-            let n_text = received[k].text.as_ref().map_or(Ok(0), |t| t.dims2().map(|d| d.0))?;
+            let n_text = received[k]
+                .text
+                .as_ref()
+                .map_or(Ok(0), |t| t.dims2().map(|d| d.0))?;
             let sequence = render(tokenizer, &instruction, n_text, Some(&ex.answer))?;
             lm_examples.push(LmExample {
                 sequence,

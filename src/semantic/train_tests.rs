@@ -29,18 +29,54 @@ fn write_split(dir: &Path, n_scenes: u64) {
     let mut images = Vec::new();
     for k in 0..n_scenes {
         let scene = Scene::generate(k);
-        images.push((scene.render(), scene.caption(), scene.questions(k), scene.objects.len()));
+        images.push((
+            scene.render(),
+            scene.caption(),
+            scene.questions(k),
+            scene.objects.len(),
+        ));
     }
     let mut records = Vec::new();
     for (k, (img, caption, qas, n_obj)) in images.into_iter().enumerate() {
         let rel = w.add_image(&format!("scene-{k}"), &img).unwrap();
-        records.push((format!("r{k}"), "reconstruct", Some(rel.clone()), None, None, String::new()));
-        records.push((format!("c{k}"), "caption", Some(rel.clone()), None, None, caption));
+        records.push((
+            format!("r{k}"),
+            "reconstruct",
+            Some(rel.clone()),
+            None,
+            None,
+            String::new(),
+        ));
+        records.push((
+            format!("c{k}"),
+            "caption",
+            Some(rel.clone()),
+            None,
+            None,
+            caption,
+        ));
         let qa = &qas[0];
-        records.push((format!("q{k}"), "vqa", Some(rel.clone()), Some(qa.question.clone()), None, qa.answer.clone()));
-        records.push((format!("k{k}"), "classify", Some(rel), None, None, n_obj.to_string()));
+        records.push((
+            format!("q{k}"),
+            "vqa",
+            Some(rel.clone()),
+            Some(qa.question.clone()),
+            None,
+            qa.answer.clone(),
+        ));
+        records.push((
+            format!("k{k}"),
+            "classify",
+            Some(rel),
+            None,
+            None,
+            n_obj.to_string(),
+        ));
     }
-    for (i, s) in ["hello there", "how are you", "good morning"].iter().enumerate() {
+    for (i, s) in ["hello there", "how are you", "good morning"]
+        .iter()
+        .enumerate()
+    {
         records.push((format!("t{i}"), "text", None, None, Some(*s), s.to_string()));
     }
     for (id, task, image, q, text, answer) in records {
@@ -126,9 +162,17 @@ fn few_steps_on_synthetic_data_lower_the_loss() {
     write_split(&root.join("train"), 2);
     let out = root.join("run");
     let cfg = tiny_config(30);
-    let summary = train(&cfg, &options(&root, &out, false, None), &AtomicBool::new(false)).unwrap();
+    let summary = train(
+        &cfg,
+        &options(&root, &out, false, None),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
     assert_eq!(summary.step, 30);
-    eprintln!("tiny run: loss {:.4} -> {:.4}", summary.first_loss, summary.last_loss);
+    eprintln!(
+        "tiny run: loss {:.4} -> {:.4}",
+        summary.first_loss, summary.last_loss
+    );
     // Mean weighted loss of the first 5 steps against the last 5: 30 AdamW steps on
     // 11 examples must cut it by a quarter; a model whose gradients do not reach the
     // weights (or a wrong target shift) stays near the first value.
@@ -139,7 +183,11 @@ fn few_steps_on_synthetic_data_lower_the_loss() {
         summary.last_loss
     );
     let csv = std::fs::read_to_string(out.join("loss.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 31, "one header and one row per step:\n{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        31,
+        "one header and one row per step:\n{csv}"
+    );
     WeightPaths::existing(&out).expect("the run leaves a complete weight directory");
     std::fs::remove_dir_all(&root).unwrap();
 }
@@ -156,16 +204,27 @@ fn stopping_and_resuming_reproduces_the_uninterrupted_run() {
     let first = train(&cfg, &options(&root, &split, false, Some(3)), &never).unwrap();
     assert_eq!(first.step, 3, "--stop-at 3 must stop after step 3");
     let err = train(&cfg, &options(&root, &split, false, None), &never).unwrap_err();
-    assert!(err.to_string().contains("--resume"), "a fresh run must not overwrite: {err}");
+    assert!(
+        err.to_string().contains("--resume"),
+        "a fresh run must not overwrite: {err}"
+    );
     let second = train(&cfg, &options(&root, &split, true, None), &never).unwrap();
     assert_eq!(second.step, 6);
-    let a = candle_core::safetensors::load(straight.join("model.safetensors"), &Device::Cpu).unwrap();
+    let a =
+        candle_core::safetensors::load(straight.join("model.safetensors"), &Device::Cpu).unwrap();
     let b = candle_core::safetensors::load(split.join("model.safetensors"), &Device::Cpu).unwrap();
     assert_eq!(a.len(), b.len());
     let mut worst = 0f32;
     for (name, ta) in &a {
         let tb = &b[name];
-        let d = (ta - tb).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap();
+        let d = (ta - tb)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap();
         worst = worst.max(d.to_scalar::<f32>().unwrap());
     }
     // Same batches, noise, moments and step count: any difference beyond float
@@ -173,7 +232,11 @@ fn stopping_and_resuming_reproduces_the_uninterrupted_run() {
     assert!(worst < 1e-5, "weights differ by up to {worst}");
     let csv_a = std::fs::read_to_string(straight.join("loss.csv")).unwrap();
     let csv_b = std::fs::read_to_string(split.join("loss.csv")).unwrap();
-    assert_eq!(csv_a.lines().count(), csv_b.lines().count(), "loss log rows");
+    assert_eq!(
+        csv_a.lines().count(),
+        csv_b.lines().count(),
+        "loss log rows"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -182,7 +245,12 @@ fn eval_report_has_every_metric_in_range_for_a_random_model() {
     let root = temp_dir("eval");
     write_split(&root.join("train"), 2);
     let out = root.join("run");
-    train(&tiny_config(1), &options(&root, &out, false, None), &AtomicBool::new(false)).unwrap();
+    train(
+        &tiny_config(1),
+        &options(&root, &out, false, None),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
     let (model, tokenizer) = SemanticModel::load(&out, &Device::Cpu).unwrap();
     let split = Split::load(&root.join("train")).unwrap();
     for channel in [ChannelKind::Awgn, ChannelKind::Rayleigh] {
@@ -202,13 +270,19 @@ fn eval_report_has_every_metric_in_range_for_a_random_model() {
             "text_exact_match",
             "image_ssim",
         ] {
-            let v = json[key].as_f64().unwrap_or_else(|| panic!("{key} missing: {json}"));
+            let v = json[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{key} missing: {json}"));
             assert!((0.0..=1.0).contains(&v), "{key} = {v} outside [0, 1]");
         }
         let psnr = json["image_psnr_db"].as_f64().expect("image_psnr_db");
         // An untrained decoder gives some grey image: PSNR a few dB, never infinite.
         assert!(psnr.is_finite() && psnr > 0.0 && psnr < 40.0, "psnr {psnr}");
-        assert_eq!(json["channel_symbols_per_image"], 16 * 4, "16 tokens x 4 symbols");
+        assert_eq!(
+            json["channel_symbols_per_image"],
+            16 * 4,
+            "16 tokens x 4 symbols"
+        );
         assert_eq!(json["counts"]["vqa"], 2);
         assert_eq!(json["counts"]["text"], 3);
     }
@@ -218,7 +292,9 @@ fn eval_report_has_every_metric_in_range_for_a_random_model() {
 #[test]
 fn missing_or_malformed_weight_files_are_named_in_the_error() {
     let root = temp_dir("missing");
-    let err = SemanticModel::load(&root.join("nowhere"), &Device::Cpu).err().unwrap();
+    let err = SemanticModel::load(&root.join("nowhere"), &Device::Cpu)
+        .err()
+        .unwrap();
     assert!(matches!(err, WeightsError::Missing { .. }), "{err}");
     assert!(err.to_string().contains("nowhere"), "{err}");
     let dir = root.join("w");

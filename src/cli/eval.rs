@@ -43,6 +43,9 @@ pub struct EvalData {
     /// Seed of the channel noise and fading.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// CPU threads per tensor operation (default: RAYON_NUM_THREADS, else 1).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -86,6 +89,7 @@ fn load(
     m4sc::semantic::tokenizer::BpeTokenizer,
     Split,
 )> {
+    super::train::set_cpu_threads(data.threads);
     let device = candle_core::Device::cuda_if_available(0).context("opening the GPU")?;
     let (model, tokenizer) = SemanticModel::load(&data.weights, &device)?;
     let split_dir = if data.data.join("examples.jsonl").is_file() {

@@ -315,3 +315,18 @@ fn missing_or_malformed_weight_files_are_named_in_the_error() {
     assert!(err.to_string().contains("config.json"), "{err}");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn shipped_training_configs_parse_and_describe_a_consistent_model() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    for (file, steps) in [("default.toml", 5000), ("quick.toml", 2000)] {
+        let cfg = TrainConfig::load(&root.join(file)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.train.steps, steps, "{file}: steps changed without the docs");
+        assert_eq!(
+            cfg.model,
+            SemanticModelConfig::default(),
+            "{file}: the model must be the design's default"
+        );
+        cfg.model.check_consistency().unwrap();
+    }
+}

@@ -68,7 +68,7 @@ impl ImageDecoderConfig {
                 self.n_tokens
             );
         };
-        if self.n_heads == 0 || self.d_model % self.n_heads != 0 {
+        if self.n_heads == 0 || !self.d_model.is_multiple_of(self.n_heads) {
             bail!(
                 "ImageDecoderConfig: d_model {} not divisible into {} heads",
                 self.d_model,
@@ -79,7 +79,11 @@ impl ImageDecoderConfig {
             bail!("ImageDecoderConfig: channels and ff_dim must be nonzero");
         }
         let fs = self.feature_size;
-        if fs == 0 || fs % grid != 0 || self.image_size % fs != 0 || self.image_size == 0 {
+        if fs == 0
+            || !fs.is_multiple_of(grid)
+            || !self.image_size.is_multiple_of(fs)
+            || self.image_size == 0
+        {
             bail!(
                 "ImageDecoderConfig: need token grid {grid} | feature_size {fs} | image_size {}",
                 self.image_size

@@ -3,6 +3,10 @@
 //! The default is a two-layer KAN `d_vision -> hidden -> d_model` applied per token;
 //! an MLP with (almost exactly) the same number of weights is the baseline it is
 //! compared against. Both sit behind [`Projector`], chosen by [`ProjectorKind`].
+//!
+//! The KAN's splines cover its grid range extended by `spline_order` intervals
+//! ([-2.2, 2.2] by default); feature values beyond that only reach the base branch, so
+//! the visual features should arrive roughly unit-scaled (as after a layer norm).
 
 use candle_core::{bail, Result, Tensor};
 use candle_nn::{Init, Linear, Module, VarBuilder};

@@ -54,7 +54,7 @@ pub enum BackboneError {
     #[error("GGUF backbone {path}: not a readable GGUF file: {source}")]
     NotGguf {
         path: PathBuf,
-        source: candle_core::Error,
+        source: Box<candle_core::Error>,
     },
     #[error("GGUF backbone {path}: metadata {key}: {reason}")]
     Metadata {
@@ -66,7 +66,7 @@ pub enum BackboneError {
     Tensor {
         path: PathBuf,
         name: String,
-        source: candle_core::Error,
+        source: Box<candle_core::Error>,
     },
 }
 
@@ -263,10 +263,11 @@ impl GgufBackbone {
             source,
         })?;
         let mut reader = std::io::BufReader::new(&mut file);
-        let ct = gguf_file::Content::read(&mut reader).map_err(|source| BackboneError::NotGguf {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let ct =
+            gguf_file::Content::read(&mut reader).map_err(|source| BackboneError::NotGguf {
+                path: path.to_path_buf(),
+                source: Box::new(source),
+            })?;
         let meta_err = |key: &str, reason: String| BackboneError::Metadata {
             path: path.to_path_buf(),
             key: key.to_string(),
@@ -279,10 +280,16 @@ impl GgufBackbone {
             .cloned()
             .unwrap_or_default();
         if arch != "llama" {
-            return Err(meta_err("general.architecture", format!("{arch:?}, expected \"llama\"")));
+            return Err(meta_err(
+                "general.architecture",
+                format!("{arch:?}, expected \"llama\""),
+            ));
         }
         let get_u32 = |key: &str| -> Result<usize, BackboneError> {
-            let v = ct.metadata.get(key).ok_or_else(|| meta_err(key, "missing".into()))?;
+            let v = ct
+                .metadata
+                .get(key)
+                .ok_or_else(|| meta_err(key, "missing".into()))?;
             v.to_u32()
                 .map(|x| x as usize)
                 .map_err(|e| meta_err(key, e.to_string()))
@@ -290,14 +297,20 @@ impl GgufBackbone {
         let get_f32 = |key: &str, default: f32| -> Result<f64, BackboneError> {
             match ct.metadata.get(key) {
                 None => Ok(default as f64),
-                Some(v) => v.to_f32().map(f64::from).map_err(|e| meta_err(key, e.to_string())),
+                Some(v) => v
+                    .to_f32()
+                    .map(f64::from)
+                    .map_err(|e| meta_err(key, e.to_string())),
             }
         };
         let vocab = GgufVocab::from_metadata(&ct, path)?;
         let d_model = get_u32("llama.embedding_length")?;
         let n_heads = get_u32("llama.attention.head_count")?;
         let n_kv_heads = get_u32("llama.attention.head_count_kv")?;
-        if n_heads == 0 || n_kv_heads == 0 || d_model % n_heads != 0 || n_heads % n_kv_heads != 0
+        if n_heads == 0
+            || n_kv_heads == 0
+            || !d_model.is_multiple_of(n_heads)
+            || !n_heads.is_multiple_of(n_kv_heads)
         {
             return Err(meta_err(
                 "llama.attention.head_count",
@@ -321,13 +334,17 @@ impl GgufBackbone {
                 .map_err(|source| BackboneError::Tensor {
                     path: path.to_path_buf(),
                     name: name.to_string(),
-                    source,
+                    source: Box::new(source),
                 })
         };
         let tensor_err = |name: &str| {
             let path = path.to_path_buf();
             let name = name.to_string();
-            move |source| BackboneError::Tensor { path, name, source }
+            move |source| BackboneError::Tensor {
+                path,
+                name,
+                source: Box::new(source),
+            }
         };
         let matmul = |reader: &mut std::io::BufReader<&mut std::fs::File>, name: &str| {
             let q = qtensor(reader, name)?;
@@ -348,7 +365,11 @@ impl GgufBackbone {
         if embed.dims() != [cfg.vocab_size, d_model] {
             return Err(meta_err(
                 "tokenizer.ggml.tokens",
-                format!("{} tokens but {embed_name} is {:?}", cfg.vocab_size, embed.dims()),
+                format!(
+                    "{} tokens but {embed_name} is {:?}",
+                    cfg.vocab_size,
+                    embed.dims()
+                ),
             ));
         }
         // SmolLM2 ties its output matrix to the token embeddings (no output.weight).
@@ -373,13 +394,17 @@ impl GgufBackbone {
                 k: matmul(&mut reader, &n("attn_k"))?,
                 v: matmul(&mut reader, &n("attn_v"))?,
                 o: matmul(&mut reader, &n("attn_output"))?,
-                ffn_norm: RmsNorm::from_weight(vector(&mut reader, &n("ffn_norm"))?, cfg.rms_norm_eps),
+                ffn_norm: RmsNorm::from_weight(
+                    vector(&mut reader, &n("ffn_norm"))?,
+                    cfg.rms_norm_eps,
+                ),
                 gate: matmul(&mut reader, &n("ffn_gate"))?,
                 up: matmul(&mut reader, &n("ffn_up"))?,
                 down: matmul(&mut reader, &n("ffn_down"))?,
             });
         }
-        let norm = RmsNorm::from_weight(vector(&mut reader, "output_norm.weight")?, cfg.rms_norm_eps);
+        let norm =
+            RmsNorm::from_weight(vector(&mut reader, "output_norm.weight")?, cfg.rms_norm_eps);
         let rotary = Rotary::new(cfg.head_dim, cfg.max_seq, cfg.rope_theta, true, device)
             .map_err(tensor_err("rotary tables"))?;
         log::debug!("loaded GGUF backbone {}: {cfg:?}", path.display());
@@ -417,7 +442,9 @@ impl GgufBackbone {
                 candle_core::bail!("token id {max_id} >= vocab_size {}", self.cfg.vocab_size);
             }
         }
-        self.embed.index_select(&flat, 0)?.reshape((b, seq, self.cfg.d_model))
+        self.embed
+            .index_select(&flat, 0)?
+            .reshape((b, seq, self.cfg.d_model))
     }
 
     /// embeds: (batch, seq, d_model) -> logits (batch, seq, vocab_size), causal.
@@ -425,12 +452,22 @@ impl GgufBackbone {
         self.forward_inner(embeds, None)
     }
 
-    fn forward_inner(&self, embeds: &Tensor, caches: Option<&mut [KvCache]>) -> CandleResult<Tensor> {
+    fn forward_inner(
+        &self,
+        embeds: &Tensor,
+        caches: Option<&mut [KvCache]>,
+    ) -> CandleResult<Tensor> {
         let (b, seq, d) = embeds.dims3()?;
         if d != self.cfg.d_model {
-            candle_core::bail!("backbone: d_model {}, embeddings have {d}", self.cfg.d_model);
+            candle_core::bail!(
+                "backbone: d_model {}, embeddings have {d}",
+                self.cfg.d_model
+            );
         }
-        let offset = caches.as_ref().and_then(|c| c.first()).map_or(0, KvCache::len);
+        let offset = caches
+            .as_ref()
+            .and_then(|c| c.first())
+            .map_or(0, KvCache::len);
         let mask = if seq > 1 {
             Some(causal_mask(seq, offset, embeds.device())?)
         } else {
@@ -442,7 +479,10 @@ impl GgufBackbone {
         for (i, layer) in self.layers.iter().enumerate() {
             let x = layer.attn_norm.forward(&xs)?;
             let heads = |m: &QMatMul, n: usize| -> CandleResult<Tensor> {
-                m.forward(&x)?.reshape((b, seq, n, hd))?.transpose(1, 2)?.contiguous()
+                m.forward(&x)?
+                    .reshape((b, seq, n, hd))?
+                    .transpose(1, 2)?
+                    .contiguous()
             };
             let q = self.rotary.apply(&heads(&layer.q, h)?, offset)?;
             let mut k = self.rotary.apply(&heads(&layer.k, kvh)?, offset)?;
@@ -476,7 +516,10 @@ impl GgufBackbone {
             candle_core::bail!("generate_greedy: expected a (1, seq > 0, d_model) prompt");
         }
         if seq > self.cfg.max_seq {
-            candle_core::bail!("prompt of {seq} positions exceeds max_seq {}", self.cfg.max_seq);
+            candle_core::bail!(
+                "prompt of {seq} positions exceeds max_seq {}",
+                self.cfg.max_seq
+            );
         }
         let mut caches = vec![KvCache::default(); self.layers.len()];
         let mut input = prefix_embeds.clone();
@@ -492,7 +535,10 @@ impl GgufBackbone {
                 break;
             }
             out.push(next);
-            input = self.embed.get(next as usize)?.reshape((1, 1, self.cfg.d_model))?;
+            input = self
+                .embed
+                .get(next as usize)?
+                .reshape((1, 1, self.cfg.d_model))?;
         }
         Ok(out)
     }

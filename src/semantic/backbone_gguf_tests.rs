@@ -37,7 +37,12 @@ fn write_tiny_gguf(path: &Path) -> CandleResult<()> {
         tensors.push((name, QTensor::quantize(&t, dtype)?));
         Ok(())
     };
-    add("token_embd.weight".into(), &[vocab, D], GgmlDType::Q8_0, 0.5)?;
+    add(
+        "token_embd.weight".into(),
+        &[vocab, D],
+        GgmlDType::Q8_0,
+        0.5,
+    )?;
     for i in 0..LAYERS {
         let n = |s: &str| format!("blk.{i}.{s}.weight");
         let hd = D / HEADS;
@@ -75,7 +80,11 @@ fn write_tiny_gguf(path: &Path) -> CandleResult<()> {
         ),
         (
             "tokenizer.ggml.token_type",
-            Value::Array((0..vocab).map(|i| Value::I32(if i == vocab - 1 { 3 } else { 1 })).collect()),
+            Value::Array(
+                (0..vocab)
+                    .map(|i| Value::I32(if i == vocab - 1 { 3 } else { 1 }))
+                    .collect(),
+            ),
         ),
         ("tokenizer.ggml.bos_token_id", u(vocab - 1)),
         ("tokenizer.ggml.eos_token_id", u(vocab - 1)),
@@ -111,8 +120,14 @@ fn logits_match_candle_quantized_llama_at_every_position() -> CandleResult<()> {
     with_tiny_gguf("ref", |path| {
         let bb = load(path, WeightMode::Quantized)?;
         let cfg = bb.config();
-        assert_eq!((cfg.d_model, cfg.n_layers, cfg.vocab_size), (D, LAYERS, 259));
-        assert_eq!((cfg.n_heads, cfg.n_kv_heads, cfg.max_seq), (HEADS, KV_HEADS, CONTEXT));
+        assert_eq!(
+            (cfg.d_model, cfg.n_layers, cfg.vocab_size),
+            (D, LAYERS, 259)
+        );
+        assert_eq!(
+            (cfg.n_heads, cfg.n_kv_heads, cfg.max_seq),
+            (HEADS, KV_HEADS, CONTEXT)
+        );
         let ids: Vec<u32> = vec![5, 200, 17, 256, 99, 3, 42];
         let dev = Device::Cpu;
         let ids_t = Tensor::new(ids.as_slice(), &dev)?.unsqueeze(0)?;
@@ -154,7 +169,10 @@ fn forward_is_deterministic_and_dequantized_mode_agrees() -> CandleResult<()> {
         let scale = a.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
         // Q8_0 kernels also quantize the activations; f32 weights do not.
         let err = max_abs_diff(&a, &c)?;
-        assert!(err < 0.05 * scale, "dequantized logits off by {err} (scale {scale})");
+        assert!(
+            err < 0.05 * scale,
+            "dequantized logits off by {err} (scale {scale})"
+        );
         Ok(())
     })
 }
@@ -170,7 +188,10 @@ fn dequantized_mode_passes_gradients_to_input_embeddings() -> CandleResult<()> {
             .get(embeds.as_tensor())
             .map(|g| g.abs()?.sum_all()?.to_scalar::<f32>())
             .transpose()?;
-        assert!(g.is_some_and(|g| g > 0.0), "no gradient reached the input embeddings");
+        assert!(
+            g.is_some_and(|g| g > 0.0),
+            "no gradient reached the input embeddings"
+        );
         Ok(())
     })
 }
@@ -188,11 +209,22 @@ fn cached_generation_matches_recomputation() -> CandleResult<()> {
             let next = bb.forward_embeds(&seq)?.get(0)?.get(n - 1)?.argmax(0)?;
             let next = next.to_scalar::<u32>()?;
             want.push(next);
-            seq = Tensor::cat(&[&seq, &bb.embed_tokens(&Tensor::new(&[[next]], &dev)?)?], 1)?;
+            seq = Tensor::cat(
+                &[&seq, &bb.embed_tokens(&Tensor::new(&[[next]], &dev)?)?],
+                1,
+            )?;
         }
-        assert_eq!(bb.generate_greedy(&prefix, 6, u32::MAX)?, want, "KV cache changes output");
+        assert_eq!(
+            bb.generate_greedy(&prefix, 6, u32::MAX)?,
+            want,
+            "KV cache changes output"
+        );
         let full = bb.generate_greedy(&prefix, 100, u32::MAX)?;
-        assert_eq!(full.len(), CONTEXT - 3, "generation ran past the context length");
+        assert_eq!(
+            full.len(),
+            CONTEXT - 3,
+            "generation ran past the context length"
+        );
         Ok(())
     })
 }
@@ -210,7 +242,11 @@ fn vocabulary_from_metadata_round_trips_text() -> CandleResult<()> {
         assert_eq!(v.decode(&ids), "he the ü");
         let mut with_control = ids.clone();
         with_control.push(258);
-        assert_eq!(v.decode(&with_control), "he the ü", "control token not skipped");
+        assert_eq!(
+            v.decode(&with_control),
+            "he the ü",
+            "control token not skipped"
+        );
         Ok(())
     })
 }
@@ -220,7 +256,10 @@ fn missing_or_foreign_files_are_errors_naming_the_path() {
     let missing = std::env::temp_dir().join("m4sc_no_such_backbone.gguf");
     let err = GgufBackbone::load(&missing, WeightMode::Quantized, &Device::Cpu).unwrap_err();
     assert!(matches!(err, BackboneError::Open { .. }), "{err}");
-    assert!(err.to_string().contains("m4sc_no_such_backbone.gguf"), "{err}");
+    assert!(
+        err.to_string().contains("m4sc_no_such_backbone.gguf"),
+        "{err}"
+    );
 
     let text = tiny_path("text");
     std::fs::write(&text, "this is not a GGUF file, just text").unwrap();
@@ -236,7 +275,9 @@ fn bad_inputs_are_errors() -> CandleResult<()> {
         let bb = load(path, WeightMode::Quantized)?;
         let dev = Device::Cpu;
         assert!(bb.embed_tokens(&Tensor::new(&[[259u32]], &dev)?).is_err());
-        assert!(bb.forward_embeds(&Tensor::zeros((1, 3, D + 1), DType::F32, &dev)?).is_err());
+        assert!(bb
+            .forward_embeds(&Tensor::zeros((1, 3, D + 1), DType::F32, &dev)?)
+            .is_err());
         let long = Tensor::zeros((1, CONTEXT + 1, D), DType::F32, &dev)?;
         assert!(bb.forward_embeds(&long).is_err(), "longer than the context");
         Ok(())

@@ -128,7 +128,11 @@ impl LanguageModel {
     pub fn embed_tokens(&self, ids: &Tensor) -> Result<Tensor> {
         let (b, seq) = ids.dims2()?;
         if b * seq > 0 {
-            let max_id = ids.flatten_all()?.max(0)?.to_dtype(DType::U32)?.to_scalar::<u32>()?;
+            let max_id = ids
+                .flatten_all()?
+                .max(0)?
+                .to_dtype(DType::U32)?
+                .to_scalar::<u32>()?;
             if max_id as usize >= self.cfg.vocab_size {
                 candle_core::bail!("token id {max_id} >= vocab_size {}", self.cfg.vocab_size);
             }
@@ -145,9 +149,15 @@ impl LanguageModel {
 
     fn forward_inner(&self, embeds: &Tensor, caches: Option<&mut [KvCache]>) -> Result<Tensor> {
         let (_, seq, d) = embeds.dims3()?;
-        let offset = caches.as_ref().and_then(|c| c.first()).map_or(0, KvCache::len);
+        let offset = caches
+            .as_ref()
+            .and_then(|c| c.first())
+            .map_or(0, KvCache::len);
         if d != self.cfg.d_model {
-            candle_core::bail!("language model: d_model {}, embeddings have {d}", self.cfg.d_model);
+            candle_core::bail!(
+                "language model: d_model {}, embeddings have {d}",
+                self.cfg.d_model
+            );
         }
         if offset + seq > self.cfg.max_seq {
             candle_core::bail!(
@@ -196,7 +206,10 @@ impl LanguageModel {
                 break;
             }
             out.push(next);
-            input = self.embed.get(next as usize)?.reshape((1, 1, self.cfg.d_model))?;
+            input = self
+                .embed
+                .get(next as usize)?
+                .reshape((1, 1, self.cfg.d_model))?;
         }
         Ok(out)
     }
@@ -259,7 +272,10 @@ mod tests {
         // embed 1024*128; per layer 2*128 + 128*384 + 128*128 + 3*128*384; final norm 128
         let want = 131_072 + 4 * (256 + 49_152 + 16_384 + 147_456) + 128;
         let got: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
-        assert_eq!(got, want, "parameter count differs from the documented layout");
+        assert_eq!(
+            got, want,
+            "parameter count differs from the documented layout"
+        );
         Ok(())
     }
 
@@ -267,12 +283,17 @@ mod tests {
     fn bad_inputs_are_errors() -> Result<()> {
         let (_vm, lm) = model(&tiny())?;
         let dev = Device::Cpu;
-        assert!(lm.embed_tokens(&Tensor::new(&[[12u32]], &dev)?).is_err(), "id = vocab");
+        assert!(
+            lm.embed_tokens(&Tensor::new(&[[12u32]], &dev)?).is_err(),
+            "id = vocab"
+        );
         let long = Tensor::zeros((1, 17, 32), DType::F32, &dev)?;
         assert!(lm.forward_embeds(&long).is_err(), "longer than max_seq");
         let narrow = Tensor::zeros((1, 4, 31), DType::F32, &dev)?;
         assert!(lm.forward_embeds(&narrow).is_err(), "wrong d_model");
-        assert!(lm.generate_greedy(&Tensor::zeros((2, 3, 32), DType::F32, &dev)?, 4, 0).is_err());
+        assert!(lm
+            .generate_greedy(&Tensor::zeros((2, 3, 32), DType::F32, &dev)?, 4, 0)
+            .is_err());
         Ok(())
     }
 
@@ -284,10 +305,18 @@ mod tests {
         let b = lm.embed_tokens(&Tensor::new(&[[1u32, 2, 3, 9, 10, 11]], &dev)?)?;
         let la = lm.forward_embeds(&a)?.squeeze(0)?;
         let lb = lm.forward_embeds(&b)?.squeeze(0)?;
-        let early = (la.narrow(0, 0, 3)? - lb.narrow(0, 0, 3)?)?.abs()?.max_keepdim(0)?;
+        let early = (la.narrow(0, 0, 3)? - lb.narrow(0, 0, 3)?)?
+            .abs()?
+            .max_keepdim(0)?;
         let early = early.max(1)?.to_vec1::<f32>()?[0];
-        assert!(early < 1e-6, "position < 3 saw a later token (diff {early})");
-        let late = (la.get(3)? - lb.get(3)?)?.abs()?.max(0)?.to_scalar::<f32>()?;
+        assert!(
+            early < 1e-6,
+            "position < 3 saw a later token (diff {early})"
+        );
+        let late = (la.get(3)? - lb.get(3)?)?
+            .abs()?
+            .max(0)?
+            .to_scalar::<f32>()?;
         assert!(late > 1e-6, "position 3 ignores its own token");
         Ok(())
     }
@@ -309,7 +338,11 @@ mod tests {
             seq = Tensor::cat(&[&seq, &e], 1)?;
         }
         let no_eos = u32::MAX;
-        assert_eq!(lm.generate_greedy(&prefix, 8, no_eos)?, want, "KV cache changes decoding");
+        assert_eq!(
+            lm.generate_greedy(&prefix, 8, no_eos)?,
+            want,
+            "KV cache changes decoding"
+        );
         // Stops at eos (excluded) ...
         let eos = want[2];
         let first = want.iter().position(|&t| t == eos).unwrap();
@@ -330,12 +363,16 @@ mod tests {
         let mask = Tensor::new(&[[1f32, 1.0, 0.0]], &dev)?;
         let got = masked_cross_entropy(&logits, &targets, &mask)?.to_scalar::<f32>()?;
         let want = (2f32.ln() + (4f32 / 3.0).ln()) / 2.0;
-        assert!((got - want).abs() < 1e-5, "{got} vs {want}: masked position counted?");
+        assert!(
+            (got - want).abs() < 1e-5,
+            "{got} vs {want}: masked position counted?"
+        );
         Ok(())
     }
 
     /// Copy task: `<bos> x1..x5 <sep> x1..x5`, loss on the copy only. Random guessing
-    /// costs about ln 12 = 2.48 nats (12-token vocabulary); a model that learned to copy is far below.
+    /// costs about ln 12 = 2.48 nats (12-token vocabulary); a model that learned to copy
+    /// is far below.
     #[test]
     fn copy_task_loss_falls() -> Result<()> {
         let cfg = tiny();
@@ -352,8 +389,12 @@ mod tests {
             },
         )?;
         let seq = 2 * n + 2;
-        let mask_row: Vec<f32> = (0..seq).map(|t| if t > n && t < seq - 1 { 1.0 } else { 0.0 }).collect();
-        let mask = Tensor::new(mask_row.as_slice(), &dev)?.unsqueeze(0)?.repeat((batch, 1))?;
+        let mask_row: Vec<f32> = (0..seq)
+            .map(|t| if t > n && t < seq - 1 { 1.0 } else { 0.0 })
+            .collect();
+        let mask = Tensor::new(mask_row.as_slice(), &dev)?
+            .unsqueeze(0)?
+            .repeat((batch, 1))?;
         let mut losses = Vec::new();
         for _ in 0..150 {
             let mut ids = Vec::with_capacity(batch * seq);
@@ -374,8 +415,14 @@ mod tests {
         }
         let first = losses[0];
         let last = losses[losses.len() - 10..].iter().sum::<f32>() / 10.0;
-        assert!((first - 12f32.ln()).abs() < 0.2, "initial loss {first} is not near ln 12");
-        assert!(last < 0.5, "copy task loss only fell from {first} to {last}");
+        assert!(
+            (first - 12f32.ln()).abs() < 0.2,
+            "initial loss {first} is not near ln 12"
+        );
+        assert!(
+            last < 0.5,
+            "copy task loss only fell from {first} to {last}"
+        );
         Ok(())
     }
 }

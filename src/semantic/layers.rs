@@ -58,7 +58,9 @@ impl Module for LayerNorm {
         let centered = xs.broadcast_sub(&mean)?;
         let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
         let normed = centered.broadcast_div(&(var + self.eps)?.sqrt()?)?;
-        normed.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)
+        normed
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)
     }
 }
 
@@ -110,7 +112,7 @@ impl Rotary {
         interleaved: bool,
         device: &Device,
     ) -> Result<Self> {
-        if head_dim % 2 != 0 {
+        if !head_dim.is_multiple_of(2) {
             candle_core::bail!("rotary embedding needs an even head_dim, got {head_dim}");
         }
         let inv_freq: Vec<f32> = (0..head_dim / 2)
@@ -159,7 +161,13 @@ pub fn causal_mask(seq_q: usize, offset: usize, device: &Device) -> Result<Tenso
     let seq_k = offset + seq_q;
     let data: Vec<f32> = (0..seq_q)
         .flat_map(|q| {
-            (0..seq_k).map(move |k| if k <= offset + q { 0.0 } else { f32::NEG_INFINITY })
+            (0..seq_k).map(move |k| {
+                if k <= offset + q {
+                    0.0
+                } else {
+                    f32::NEG_INFINITY
+                }
+            })
         })
         .collect();
     Tensor::from_vec(data, (seq_q, seq_k), device)
@@ -219,7 +227,7 @@ pub struct SelfAttention {
 
 impl SelfAttention {
     pub fn new(d_model: usize, n_heads: usize, bias: bool, vb: VarBuilder) -> Result<Self> {
-        if n_heads == 0 || d_model % n_heads != 0 {
+        if n_heads == 0 || !d_model.is_multiple_of(n_heads) {
             candle_core::bail!("d_model {d_model} is not divisible by n_heads {n_heads}");
         }
         Ok(Self {
@@ -296,7 +304,10 @@ mod tests {
             assert!((g - w).abs() < 1e-5, "layer norm {g} vs {w}");
         }
         // mean square (1 + 4 + 9 + 36) / 4 = 12.5
-        let got = rms.forward(x.as_tensor())?.flatten_all()?.to_vec1::<f32>()?;
+        let got = rms
+            .forward(x.as_tensor())?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
         for (g, v) in got.iter().zip([1f32, 2.0, 3.0, 6.0]) {
             let w = v / (12.5f32 + 1e-5).sqrt();
             assert!((g - w).abs() < 1e-5, "rms norm {g} vs {w}");
@@ -304,7 +315,9 @@ mod tests {
         let w = Tensor::new(&[[1f32, -2.0, 3.0, 4.0]], &dev)?;
         let loss = ((rms.forward(x.as_tensor())? + ln.forward(x.as_tensor())?)? * w)?.sum_all()?;
         let grads = loss.backward()?;
-        let g = grads.get(x.as_tensor()).map(|g| g.abs()?.sum_all()?.to_scalar::<f32>());
+        let g = grads
+            .get(x.as_tensor())
+            .map(|g| g.abs()?.sum_all()?.to_scalar::<f32>());
         assert!(
             matches!(g, Some(Ok(v)) if v > 1e-3),
             "no gradient reached the norm input: a fused kernel without backward is in use"

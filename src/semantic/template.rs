@@ -242,7 +242,13 @@ pub fn render(
     };
     if instruction.has_image {
         run.push_str("image: ");
-        add_slot(&mut ids, &mut run, SlotKind::Image, IMAGE_SLOT_TOKENS, IMG_ID);
+        add_slot(
+            &mut ids,
+            &mut run,
+            SlotKind::Image,
+            IMAGE_SLOT_TOKENS,
+            IMG_ID,
+        );
         run.push('\n');
     }
     if instruction.has_text {
@@ -273,10 +279,18 @@ pub fn render(
 /// Replaces the embeddings at each slot's positions by its semantic tokens.
 /// token_embeds: (seq, d_model); sources[i]: (slots[i].len, d_model), in slot order
 /// -> (seq, d_model). Differentiable in both inputs.
-pub fn fill_slots(token_embeds: &Tensor, slots: &[Slot], sources: &[&Tensor]) -> CandleResult<Tensor> {
+pub fn fill_slots(
+    token_embeds: &Tensor,
+    slots: &[Slot],
+    sources: &[&Tensor],
+) -> CandleResult<Tensor> {
     let (seq, d_model) = token_embeds.dims2()?;
     if slots.len() != sources.len() {
-        candle_core::bail!("{} slots but {} semantic token tensors", slots.len(), sources.len());
+        candle_core::bail!(
+            "{} slots but {} semantic token tensors",
+            slots.len(),
+            sources.len()
+        );
     }
     let mut pieces = Vec::with_capacity(2 * slots.len() + 1);
     let mut pos = 0;
@@ -331,7 +345,11 @@ mod tests {
         while i < r.ids.len() {
             match r.slots.iter().find(|sl| sl.start == i && sl.len > 0) {
                 Some(sl) => {
-                    let m = if sl.kind == SlotKind::Image { "<img>" } else { "<txt>" };
+                    let m = if sl.kind == SlotKind::Image {
+                        "<img>"
+                    } else {
+                        "<txt>"
+                    };
                     s.push_str(&format!("{m}x{}", sl.len));
                     i += sl.len;
                 }
@@ -385,7 +403,12 @@ mod tests {
         ];
         for (ins, answer, want) in cases {
             let r = render(&tok, &ins, 5, answer).unwrap();
-            assert_eq!(show(&tok, &r), want, "task {} renders differently", ins.task);
+            assert_eq!(
+                show(&tok, &r),
+                want,
+                "task {} renders differently",
+                ins.task
+            );
             assert_eq!(r.ids.len(), r.answer_mask.len());
             // The prompt text form agrees with the token form (one marker per slot).
             let prompt = show(&tok, &render(&tok, &ins, 1, None).unwrap())
@@ -403,12 +426,23 @@ mod tests {
         let (img, txt) = (r.slots[0], r.slots[1]);
         assert_eq!((img.kind, img.len), (SlotKind::Image, IMAGE_SLOT_TOKENS));
         assert_eq!((txt.kind, txt.len), (SlotKind::Text, 7));
-        assert!(img.start + img.len < txt.start, "slots overlap or are out of order");
+        assert!(
+            img.start + img.len < txt.start,
+            "slots overlap or are out of order"
+        );
         for (i, &id) in r.ids.iter().enumerate() {
             let in_img = (img.start..img.start + img.len).contains(&i);
             let in_txt = (txt.start..txt.start + txt.len).contains(&i);
-            assert_eq!(id == IMG_ID, in_img, "IMG marker at {i} outside its slot or missing");
-            assert_eq!(id == TXT_ID, in_txt, "TXT marker at {i} outside its slot or missing");
+            assert_eq!(
+                id == IMG_ID,
+                in_img,
+                "IMG marker at {i} outside its slot or missing"
+            );
+            assert_eq!(
+                id == TXT_ID,
+                in_txt,
+                "TXT marker at {i} outside its slot or missing"
+            );
         }
     }
 
@@ -418,7 +452,11 @@ mod tests {
         let ins = instr("vqa", Some("what color is the shape?"), true, false);
         let prompt = render(&tok, &ins, 0, None).unwrap();
         let full = render(&tok, &ins, 0, Some("red circle")).unwrap();
-        assert_eq!(&full.ids[..prompt.len()], &prompt.ids[..], "prompt changed with answer");
+        assert_eq!(
+            &full.ids[..prompt.len()],
+            &prompt.ids[..],
+            "prompt changed with answer"
+        );
         assert_eq!(full.prompt_len, prompt.len());
         let answer_ids: Vec<u32> = full
             .ids
@@ -429,7 +467,10 @@ mod tests {
             .collect();
         let mut want = tok.encode(" red circle");
         want.push(EOS_ID);
-        assert_eq!(answer_ids, want, "mask does not select exactly answer + <eos>");
+        assert_eq!(
+            answer_ids, want,
+            "mask does not select exactly answer + <eos>"
+        );
         assert!(full.answer_mask[..full.prompt_len].iter().all(|&m| !m));
         let (targets, mask) = full.next_token_targets();
         for t in 0..full.len() {
@@ -439,17 +480,26 @@ mod tests {
                 assert_eq!(targets[t], full.ids[t + 1]);
             }
         }
-        assert!(prompt.answer_mask.iter().all(|&m| !m), "prompt alone has no loss");
+        assert!(
+            prompt.answer_mask.iter().all(|&m| !m),
+            "prompt alone has no loss"
+        );
     }
 
     #[test]
     fn bad_instructions_are_errors() {
         let tok = tokenizer();
         assert_eq!(Task::new(""), Err(TemplateError::TaskName(String::new())));
-        assert!(Task::new("Caption").is_err(), "upper case is not a task name");
+        assert!(
+            Task::new("Caption").is_err(),
+            "upper case is not a task name"
+        );
         assert!(Task::new("two words").is_err());
         assert!(serde_json::from_str::<Task>("\"a b\"").is_err());
-        assert_eq!(serde_json::from_str::<Task>("\"count\"").unwrap().name(), "count");
+        assert_eq!(
+            serde_json::from_str::<Task>("\"count\"").unwrap().name(),
+            "count"
+        );
         let ins = instr("vqa", Some("two\nlines"), true, false);
         assert_eq!(
             render(&tok, &ins, 0, None),
@@ -467,8 +517,16 @@ mod tests {
         let a = Tensor::ones((2, 3), candle_core::DType::F32, &dev)?;
         let b = (Tensor::ones((3, 3), candle_core::DType::F32, &dev)? * 2.0)?;
         let slots = [
-            Slot { kind: SlotKind::Image, start: 1, len: 2 },
-            Slot { kind: SlotKind::Text, start: 5, len: 3 },
+            Slot {
+                kind: SlotKind::Image,
+                start: 1,
+                len: 2,
+            },
+            Slot {
+                kind: SlotKind::Text,
+                start: 5,
+                len: 3,
+            },
         ];
         let out = fill_slots(&embeds, &slots, &[&a, &b])?;
         let rows: Vec<f32> = out.get_on_dim(1, 0)?.to_vec1()?;

@@ -401,9 +401,14 @@ mod tests {
     #[test]
     fn encode_matches_rank_order_reference() {
         let tok = toy_tokenizer();
-        assert!(tok.merges().len() > 20, "toy training learned too few merges");
+        assert!(
+            tok.merges().len() > 20,
+            "toy training learned too few merges"
+        );
         let mut rng = ChaCha8Rng::seed_from_u64(11);
-        let words = ["the", " cat", " mat", "at", " on", "a", " red", "中文", " ", "\n"];
+        let words = [
+            "the", " cat", " mat", "at", " on", "a", " red", "中文", " ", "\n",
+        ];
         for _ in 0..300 {
             let n = rng.random_range(0..12);
             let mut s: String = (0..n)

@@ -68,8 +68,8 @@ impl VisionEncoderConfig {
     fn validate(&self) -> Result<()> {
         let ok = self.patch_size > 0
             && self.pool > 0
-            && self.image_size % self.patch_size == 0
-            && self.grid() % self.pool == 0
+            && self.image_size.is_multiple_of(self.patch_size)
+            && self.grid().is_multiple_of(self.pool)
             && self.grid() > 0;
         if !ok {
             candle_core::bail!(
@@ -217,9 +217,21 @@ mod tests {
         let per_layer = 512 + 49_536 + 16_512 + 66_048 + 65_664;
         let want = 24_704 + 8_192 + 2 * per_layer + 256;
         let got: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
-        assert_eq!(got, want, "parameter count differs from the documented layout");
-        let names = varmap.data().lock().unwrap().keys().cloned().collect::<Vec<_>>();
-        assert!(names.contains(&"layers.1.mlp.fc2.weight".to_string()), "{names:?}");
+        assert_eq!(
+            got, want,
+            "parameter count differs from the documented layout"
+        );
+        let names = varmap
+            .data()
+            .lock()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>();
+        assert!(
+            names.contains(&"layers.1.mlp.fc2.weight".to_string()),
+            "{names:?}"
+        );
         Ok(())
     }
 
@@ -242,7 +254,10 @@ mod tests {
         let want = ((feats.get(0)? + feats.get(1)?)? + (feats.get(8)? + feats.get(9)?)?)? / 4.0;
         let got = enc.forward(&images)?.squeeze(0)?.get(0)?;
         let err = (got - want?)?.abs()?.max(0)?.to_scalar::<f32>()?;
-        assert!(err < 1e-5, "pooled token 0 is not the 2x2 patch mean (err {err})");
+        assert!(
+            err < 1e-5,
+            "pooled token 0 is not the 2x2 patch mean (err {err})"
+        );
         Ok(())
     }
 
@@ -254,12 +269,17 @@ mod tests {
             let x = Tensor::zeros(shape, DType::F32, &dev)?;
             assert!(enc.forward(&x).is_err(), "{shape:?} accepted");
         }
-        assert!(enc.forward(&Tensor::zeros((3, 64, 64), DType::F32, &dev)?).is_err());
+        assert!(enc
+            .forward(&Tensor::zeros((3, 64, 64), DType::F32, &dev)?)
+            .is_err());
         let bad = VisionEncoderConfig {
             patch_size: 7,
             ..Default::default()
         };
-        assert!(encoder(&bad).is_err(), "64 px do not split into 7 px patches");
+        assert!(
+            encoder(&bad).is_err(),
+            "64 px do not split into 7 px patches"
+        );
         Ok(())
     }
 
@@ -268,7 +288,9 @@ mod tests {
         let (varmap, enc) = encoder(&VisionEncoderConfig::default())?;
         let images = Var::from_tensor(&Tensor::rand(0f32, 1.0, (2, 3, 64, 64), &Device::Cpu)?)?;
         let target = Tensor::randn(0f32, 1.0, (2, 16, 128), &Device::Cpu)?;
-        let loss = (enc.forward(images.as_tensor())? - target)?.sqr()?.mean_all()?;
+        let loss = (enc.forward(images.as_tensor())? - target)?
+            .sqr()?
+            .mean_all()?;
         let grads = loss.backward()?;
         for (name, var) in varmap.data().lock().unwrap().iter() {
             let g = grads.get(var.as_tensor());
@@ -278,7 +300,10 @@ mod tests {
             };
             assert!(norm > 0.0, "no gradient reached {name}");
         }
-        assert!(grads.get(images.as_tensor()).is_some(), "no gradient to the image");
+        assert!(
+            grads.get(images.as_tensor()).is_some(),
+            "no gradient to the image"
+        );
         Ok(())
     }
 }

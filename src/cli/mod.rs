@@ -3,6 +3,7 @@
 pub mod args;
 pub mod eval;
 pub mod loopback;
+pub mod prepare_data;
 pub mod report;
 pub mod rx;
 pub mod train;
@@ -27,6 +28,9 @@ pub enum Command {
     Tx(tx::TxArgs),
     /// Decode every frame in a cf32 file and report what was received and dropped.
     Rx(rx::RxArgs),
+    /// Build the semantic model's data splits from the raw data sets.
+    #[command(long_about = prepare_data::LONG_ABOUT)]
+    PrepareData(prepare_data::PrepareDataArgs),
     /// Train the semantic model on prepared data (checkpoints; --resume continues).
     Train(train::TrainArgs),
     /// Evaluate every task of a trained semantic model through the channel at one SNR.
@@ -42,6 +46,7 @@ impl Cli {
             Command::Loopback(args) => loopback::run(&args),
             Command::Tx(args) => tx::run(&args),
             Command::Rx(args) => rx::run(&args),
+            Command::PrepareData(args) => prepare_data::run(&args),
             Command::Train(args) => train::run(&args),
             Command::Eval(args) => eval::run_eval(&args),
             Command::EvalSweep(args) => eval::run_sweep(&args),

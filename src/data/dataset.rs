@@ -254,7 +254,10 @@ mod tests {
         }
         assert_eq!(w.finish().unwrap(), 2);
         let split = Split::load(&dir).unwrap();
-        assert_eq!(split.examples, examples, "a field changed in the round trip");
+        assert_eq!(
+            split.examples, examples,
+            "a field changed in the round trip"
+        );
         assert_eq!(split.load_image(&examples[0]).unwrap(), Some(img));
         assert_eq!(split.task(TASK_TEXT).count(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
@@ -264,18 +267,31 @@ mod tests {
     fn loader_errors_name_file_and_line() {
         let dir = temp_dir("bad");
         std::fs::create_dir_all(&dir).unwrap();
-        let good = r#"{"id":"0","source":"s","task":"text","image":null,"question":null,"text":"a b c","answer":"a b c"}"#;
-        std::fs::write(dir.join(EXAMPLES_FILE), format!("{good}\n\n{{\"id\": 3}}\n")).unwrap();
+        let good = concat!(
+            r#"{"id":"0","source":"s","task":"text","image":null,"#,
+            r#""question":null,"text":"a b c","answer":"a b c"}"#
+        );
+        std::fs::write(
+            dir.join(EXAMPLES_FILE),
+            format!("{good}\n\n{{\"id\": 3}}\n"),
+        )
+        .unwrap();
         let err = Split::load(&dir).unwrap_err();
         assert!(matches!(err, DatasetError::Json { line: 3, .. }), "{err}");
         assert!(err.to_string().contains("examples.jsonl:3"), "{err}");
         let missing = good.replace("\"image\":null", "\"image\":\"images/x.png\"");
         std::fs::write(dir.join(EXAMPLES_FILE), format!("{missing}\n")).unwrap();
         let err = Split::load(&dir).unwrap_err();
-        assert!(matches!(err, DatasetError::MissingImage { line: 1, .. }), "{err}");
+        assert!(
+            matches!(err, DatasetError::MissingImage { line: 1, .. }),
+            "{err}"
+        );
         std::fs::write(dir.join(EXAMPLES_FILE), format!("{good}\n{good}\n")).unwrap();
         let err = Split::load(&dir).unwrap_err();
-        assert!(matches!(err, DatasetError::DuplicateId { line: 2, .. }), "{err}");
+        assert!(
+            matches!(err, DatasetError::DuplicateId { line: 2, .. }),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(Split::load(&dir), Err(DatasetError::Io { .. })));
     }

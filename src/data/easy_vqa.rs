@@ -154,7 +154,8 @@ pub fn infer_caption(qa: &[(String, String)]) -> Option<String> {
             _ => None,
         }
     };
-    Some(format!("a {} {}", pick(&COLOURS)?, pick(&SHAPES)?))
+    let name = format!("{} {}", pick(&COLOURS)?, pick(&SHAPES)?);
+    Some(super::scenes::with_article(&name))
 }
 
 #[cfg(test)]
@@ -191,7 +192,10 @@ mod tests {
         ];
         pairs.extend(qs.iter().map(|q| (*q, "no")));
         pairs.push(("does the image not contain a black shape?", "yes"));
-        assert_eq!(infer_caption(&qa(&pairs)).as_deref(), Some("a brown circle"));
+        assert_eq!(
+            infer_caption(&qa(&pairs)).as_deref(),
+            Some("a brown circle")
+        );
         // Only 6 colours ruled out: undetermined.
         pairs.pop();
         assert_eq!(infer_caption(&qa(&pairs)), None);
@@ -208,12 +212,19 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("m4sc-evqa-{}", std::process::id()));
         let part = dir.join("easy_vqa/data/train");
         std::fs::create_dir_all(part.join("images")).unwrap();
-        std::fs::write(part.join("questions.json"), r#"[["q?", "yes", 0], ["q", 1, 0]]"#).unwrap();
+        std::fs::write(
+            part.join("questions.json"),
+            r#"[["q?", "yes", 0], ["q", 1, 0]]"#,
+        )
+        .unwrap();
         let err = load_part(&dir, "train").unwrap_err();
         assert!(matches!(err, EasyVqaError::Entry { index: 1, .. }), "{err}");
         std::fs::write(part.join("questions.json"), r#"[["q?", "yes", 5]]"#).unwrap();
         let err = load_part(&dir, "train").unwrap_err();
-        assert!(matches!(err, EasyVqaError::MissingImage { image_id: 5, .. }), "{err}");
+        assert!(
+            matches!(err, EasyVqaError::MissingImage { image_id: 5, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("questions.json"));
         std::fs::remove_dir_all(&dir).unwrap();
     }

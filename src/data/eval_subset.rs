@@ -61,3 +61,45 @@ pub fn write_eval_subset(
         image_bytes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::dataset::ALL_TASKS;
+    use crate::data::image_io::IMAGE_SIZE;
+
+    #[test]
+    fn committed_eval_subset_loads_and_covers_every_task() {
+        // data/eval is produced by `m4sc prepare-data ... --eval-subset data/eval` and
+        // committed; a missing task or a broken record would fail here.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/eval");
+        let split = Split::load(&dir).expect("data/eval must load");
+        assert!(
+            split.examples.len() >= 200,
+            "{} examples",
+            split.examples.len()
+        );
+        for task in ALL_TASKS {
+            assert!(
+                split.task(task).count() >= 20,
+                "data/eval lacks {task} examples"
+            );
+        }
+        for ex in &split.examples {
+            assert!(
+                ex.id.starts_with("test-"),
+                "{}: not from the test split",
+                ex.id
+            );
+            let has_image = ex.task != crate::data::dataset::TASK_TEXT;
+            assert_eq!(ex.image.is_some(), has_image, "{}: image presence", ex.id);
+            if ex.task == crate::data::dataset::TASK_VQA {
+                assert!(ex.question.is_some(), "{}: vqa without a question", ex.id);
+            }
+        }
+        let first = split.examples.iter().find(|e| e.image.is_some()).unwrap();
+        let img = split.load_image(first).unwrap().unwrap();
+        let side = IMAGE_SIZE as u32;
+        assert_eq!(img.dimensions(), (side, side));
+    }
+}

@@ -201,7 +201,10 @@ mod tests {
         // Each output pixel of a 2x shrink is the mean of one 2x2 source block.
         let img = RgbImage::from_fn(128, 128, |x, y| Rgb([((x + y) % 2 * 200) as u8, 0, 0]));
         let out = resize_to_64(&img);
-        assert!(out.pixels().all(|p| p.0 == [100, 0, 0]), "2x2 mean of 0/200 is 100");
+        assert!(
+            out.pixels().all(|p| p.0 == [100, 0, 0]),
+            "2x2 mean of 0/200 is 100"
+        );
     }
 
     #[test]
@@ -214,8 +217,16 @@ mod tests {
                 assert!(out.get_pixel(x, y).0[0] >= out.get_pixel(x - 1, y).0[0]);
             }
         }
-        assert_eq!(out.get_pixel(0, 0).0[0], 0, "left edge clamps to the first pixel");
-        assert_eq!(out.get_pixel(63, 0).0[0], 243, "right edge clamps to the last pixel");
+        assert_eq!(
+            out.get_pixel(0, 0).0[0],
+            0,
+            "left edge clamps to the first pixel"
+        );
+        assert_eq!(
+            out.get_pixel(63, 0).0[0],
+            243,
+            "right edge clamps to the last pixel"
+        );
     }
 
     #[test]
@@ -226,14 +237,25 @@ mod tests {
         // Channel-first layout: green plane at (y=10, x=3) is 40/255.
         let g = t.get(1).unwrap().get(10).unwrap().get(3).unwrap();
         assert!((g.to_scalar::<f32>().unwrap() - 40.0 / 255.0).abs() < 1e-6);
-        assert_eq!(tensor_to_image(&t).unwrap(), img, "tensor round trip lost pixels");
+        assert_eq!(
+            tensor_to_image(&t).unwrap(),
+            img,
+            "tensor round trip lost pixels"
+        );
         let dir = std::env::temp_dir().join(format!("m4sc-image-io-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("x.png");
         save_png(&img, &path).unwrap();
-        assert_eq!(load_image_64(&path).unwrap(), img, "PNG round trip lost pixels");
+        assert_eq!(
+            load_image_64(&path).unwrap(),
+            img,
+            "PNG round trip lost pixels"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
         let bad = Tensor::zeros((1, 64, 64), DType::F32, &Device::Cpu).unwrap();
-        assert!(matches!(tensor_to_image(&bad), Err(ImageIoError::Shape { .. })));
+        assert!(matches!(
+            tensor_to_image(&bad),
+            Err(ImageIoError::Shape { .. })
+        ));
     }
 }

@@ -66,7 +66,11 @@ fn check_lengths(what: &'static str, got: usize, expected: usize) -> Result<(), 
 /// Fraction of positions where prediction equals target.
 pub fn accuracy<T: PartialEq>(predictions: &[T], targets: &[T]) -> Result<f64, MetricError> {
     check_lengths("accuracy", predictions.len(), targets.len())?;
-    let hits = predictions.iter().zip(targets).filter(|(p, t)| p == t).count();
+    let hits = predictions
+        .iter()
+        .zip(targets)
+        .filter(|(p, t)| p == t)
+        .count();
     Ok(hits as f64 / targets.len() as f64)
 }
 
@@ -121,7 +125,11 @@ fn ngram_counts(tokens: &[&str], n: usize) -> HashMap<Vec<String>, usize> {
 /// Modified n-gram precision counts of one candidate (Papineni et al. 2002, 2.1):
 /// (sum over the candidate's n-grams of min(count, max count in any reference),
 /// number of candidate n-grams).
-pub fn modified_precision(candidate: &[&str], references: &[Vec<&str>], n: usize) -> (usize, usize) {
+pub fn modified_precision(
+    candidate: &[&str],
+    references: &[Vec<&str>],
+    n: usize,
+) -> (usize, usize) {
     let cand = ngram_counts(candidate, n);
     let refs: Vec<_> = references.iter().map(|r| ngram_counts(r, n)).collect();
     let clipped = cand
@@ -135,7 +143,10 @@ pub fn modified_precision(candidate: &[&str], references: &[Vec<&str>], n: usize
 }
 
 /// Corpus BLEU-4 of tokenized candidates, each with one or more tokenized references.
-pub fn corpus_bleu(candidates: &[Vec<&str>], references: &[Vec<Vec<&str>>]) -> Result<f64, MetricError> {
+pub fn corpus_bleu(
+    candidates: &[Vec<&str>],
+    references: &[Vec<Vec<&str>>],
+) -> Result<f64, MetricError> {
     check_lengths("BLEU", candidates.len(), references.len())?;
     let mut matched = [0usize; 4];
     let mut total = [0usize; 4];
@@ -174,8 +185,14 @@ pub fn corpus_bleu(candidates: &[Vec<&str>], references: &[Vec<Vec<&str>>]) -> R
 pub fn bleu4(predictions: &[&str], references: &[&str]) -> Result<f64, MetricError> {
     let cand: Vec<String> = predictions.iter().map(|s| normalize_answer(s)).collect();
     let refs: Vec<String> = references.iter().map(|s| normalize_answer(s)).collect();
-    let cand_tokens: Vec<Vec<&str>> = cand.iter().map(|s| s.split(' ').filter(|w| !w.is_empty()).collect()).collect();
-    let ref_tokens: Vec<Vec<Vec<&str>>> = refs.iter().map(|s| vec![s.split(' ').filter(|w| !w.is_empty()).collect()]).collect();
+    let cand_tokens: Vec<Vec<&str>> = cand
+        .iter()
+        .map(|s| s.split(' ').filter(|w| !w.is_empty()).collect())
+        .collect();
+    let ref_tokens: Vec<Vec<Vec<&str>>> = refs
+        .iter()
+        .map(|s| vec![s.split(' ').filter(|w| !w.is_empty()).collect()])
+        .collect();
     corpus_bleu(&cand_tokens, &ref_tokens)
 }
 
@@ -211,13 +228,17 @@ fn filter_valid(plane: &[f64], height: usize, width: usize, g: &[f64; SSIM_WINDO
     let mut rows = vec![0f64; height * ow];
     for y in 0..height {
         for x in 0..ow {
-            rows[y * ow + x] = (0..SSIM_WINDOW).map(|k| g[k] * plane[y * width + x + k]).sum();
+            rows[y * ow + x] = (0..SSIM_WINDOW)
+                .map(|k| g[k] * plane[y * width + x + k])
+                .sum();
         }
     }
     let mut out = vec![0f64; oh * ow];
     for y in 0..oh {
         for x in 0..ow {
-            out[y * ow + x] = (0..SSIM_WINDOW).map(|k| g[k] * rows[(y + k) * ow + x]).sum();
+            out[y * ow + x] = (0..SSIM_WINDOW)
+                .map(|k| g[k] * rows[(y + k) * ow + x])
+                .sum();
         }
     }
     out
@@ -226,9 +247,8 @@ fn filter_valid(plane: &[f64], height: usize, width: usize, g: &[f64; SSIM_WINDO
 /// Mean SSIM of one (height, width) plane pair, values in [0, 1].
 fn ssim_plane(a: &[f64], b: &[f64], height: usize, width: usize) -> f64 {
     let g = ssim_gaussian();
-    let prod = |f: fn(f64, f64) -> f64| -> Vec<f64> {
-        a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
-    };
+    let prod =
+        |f: fn(f64, f64) -> f64| -> Vec<f64> { a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect() };
     let mu_a = filter_valid(a, height, width, &g);
     let mu_b = filter_valid(b, height, width, &g);
     let aa = filter_valid(&prod(|x, _| x * x), height, width, &g);
@@ -272,32 +292,48 @@ pub fn ssim(
     let plane = height * width;
     let total: f64 = (0..channels)
         .map(|c| {
-            let a: Vec<f64> = prediction[c * plane..(c + 1) * plane].iter().map(|&v| v as f64).collect();
-            let b: Vec<f64> = target[c * plane..(c + 1) * plane].iter().map(|&v| v as f64).collect();
+            let a: Vec<f64> = prediction[c * plane..(c + 1) * plane]
+                .iter()
+                .map(|&v| v as f64)
+                .collect();
+            let b: Vec<f64> = target[c * plane..(c + 1) * plane]
+                .iter()
+                .map(|&v| v as f64)
+                .collect();
             ssim_plane(&a, &b, height, width)
         })
         .sum();
     Ok(total / channels as f64)
 }
 
+/// Two flattened image batches and their (batch, channels, height, width).
+type BatchBuffers = (Vec<f32>, Vec<f32>, [usize; 4]);
+
 /// Splits two image batches (batch, channels, height, width) into per-image buffers.
 fn batch_buffers(
     what: &'static str,
     prediction: &Tensor,
     target: &Tensor,
-) -> Result<(Vec<f32>, Vec<f32>, [usize; 4]), MetricError> {
+) -> Result<BatchBuffers, MetricError> {
     let dims = prediction.dims().to_vec();
     if dims.len() != 4 || target.dims() != dims.as_slice() {
         return Err(MetricError::Shape {
             what,
-            expected: format!("(batch, channels, height, width), equal; target {:?}", target.dims()),
+            expected: format!(
+                "(batch, channels, height, width), equal; target {:?}",
+                target.dims()
+            ),
             got: dims,
         });
     }
     let flat = |t: &Tensor| -> Result<Vec<f32>, MetricError> {
         Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
     };
-    Ok((flat(prediction)?, flat(target)?, [dims[0], dims[1], dims[2], dims[3]]))
+    Ok((
+        flat(prediction)?,
+        flat(target)?,
+        [dims[0], dims[1], dims[2], dims[3]],
+    ))
 }
 
 /// Mean PSNR in dB over a batch. prediction, target: (batch, channels, height, width).

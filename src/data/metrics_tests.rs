@@ -14,21 +14,40 @@ fn accuracy_and_exact_match_with_normalization() {
     assert_eq!(accuracy(&[1, 2, 3, 4], &[1, 0, 3, 0]).unwrap(), 0.5);
     assert!(matches!(
         accuracy(&[1], &[1, 2]),
-        Err(MetricError::LengthMismatch { expected: 2, got: 1, .. })
+        Err(MetricError::LengthMismatch {
+            expected: 2,
+            got: 1,
+            ..
+        })
     ));
-    assert!(matches!(accuracy::<u8>(&[], &[]), Err(MetricError::Empty { .. })));
+    assert!(matches!(
+        accuracy::<u8>(&[], &[]),
+        Err(MetricError::Empty { .. })
+    ));
     assert_eq!(normalize_answer("  A Red, circle. "), "red circle");
     assert_eq!(normalize_answer("It isn't THE 'end'!"), "it isn't end");
-    let em = exact_match(&["The red circle.", "3", "blue"], &["red circle", "three", "Blue"]);
-    assert!((em.unwrap() - 2.0 / 3.0).abs() < 1e-12, "2 of 3 match after normalization");
+    let em = exact_match(
+        &["The red circle.", "3", "blue"],
+        &["red circle", "three", "Blue"],
+    );
+    assert!(
+        (em.unwrap() - 2.0 / 3.0).abs() < 1e-12,
+        "2 of 3 match after normalization"
+    );
 }
 
 #[test]
 fn modified_precision_matches_papineni_example() {
     // Papineni et al. 2002, section 2.1: "the the the the the the the" against the two
     // references has modified unigram precision 2/7.
-    let refs = vec![words("the cat is on the mat"), words("there is a cat on the mat")];
-    assert_eq!(modified_precision(&words("the the the the the the the"), &refs, 1), (2, 7));
+    let refs = vec![
+        words("the cat is on the mat"),
+        words("there is a cat on the mat"),
+    ];
+    assert_eq!(
+        modified_precision(&words("the the the the the the the"), &refs, 1),
+        (2, 7)
+    );
 }
 
 #[test]
@@ -43,7 +62,10 @@ fn corpus_bleu_matches_hand_computed_value() {
     let refs = vec![vec![words("a b c d e g h")], vec![words("a b c d")]];
     let expected = (-0.1f64).exp() * 0.4921875f64.powf(0.25);
     let got = corpus_bleu(&cands, &refs).unwrap();
-    assert!((got - expected).abs() < 1e-12, "BLEU {got}, hand-computed {expected}");
+    assert!(
+        (got - expected).abs() < 1e-12,
+        "BLEU {got}, hand-computed {expected}"
+    );
     assert!((got - 0.757884).abs() < 1e-6);
     // Same sentences through the string interface ("a" would be dropped as an
     // article, so "k" stands for it).
@@ -53,8 +75,14 @@ fn corpus_bleu_matches_hand_computed_value() {
 
 #[test]
 fn bleu_edge_cases() {
-    let same = bleu4(&["the cat sat on the mat today"], &["the cat sat on the mat today"]);
-    assert!((same.unwrap() - 1.0).abs() < 1e-12, "identical corpus must score 1");
+    let same = bleu4(
+        &["the cat sat on the mat today"],
+        &["the cat sat on the mat today"],
+    );
+    assert!(
+        (same.unwrap() - 1.0).abs() < 1e-12,
+        "identical corpus must score 1"
+    );
     // No matching 4-gram: no smoothing, so 0.
     assert_eq!(bleu4(&["x y z w"], &["x y z q"]).unwrap(), 0.0);
     // Longer candidate: BP = 1, score = precision part only:
@@ -97,7 +125,10 @@ fn ssim_identical_is_one_and_decreases_with_noise() {
     let (c, h, w) = (3, 64, 64);
     let img = test_image(c, h, w);
     let same = ssim(&img, &img, c, h, w).unwrap();
-    assert!((same - 1.0).abs() < 1e-12, "identical images must give SSIM 1, got {same}");
+    assert!(
+        (same - 1.0).abs() < 1e-12,
+        "identical images must give SSIM 1, got {same}"
+    );
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let mut last = same;
     for sigma in [0.02f32, 0.05, 0.1, 0.2, 0.4] {
@@ -108,10 +139,16 @@ fn ssim_identical_is_one_and_decreases_with_noise() {
         let s = ssim(&noisy, &img, c, h, w).unwrap();
         let sym = ssim(&img, &noisy, c, h, w).unwrap();
         assert!((s - sym).abs() < 1e-12, "SSIM must be symmetric");
-        assert!(s < last, "SSIM must fall as noise grows: sigma {sigma} gave {s} >= {last}");
+        assert!(
+            s < last,
+            "SSIM must fall as noise grows: sigma {sigma} gave {s} >= {last}"
+        );
         last = s;
     }
-    assert!(last < 0.5, "heavy noise should destroy most structure, got {last}");
+    assert!(
+        last < 0.5,
+        "heavy noise should destroy most structure, got {last}"
+    );
 }
 
 #[test]
@@ -130,35 +167,34 @@ fn ssim_matches_a_naive_windowed_computation() {
     let (h, w) = (13, 12);
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let a: Vec<f32> = (0..h * w).map(|_| rng.random::<f32>()).collect();
-    let b: Vec<f32> = a.iter().map(|&v| (0.7 * v + 0.3 * rng.random::<f32>()).min(1.0)).collect();
-    let mut weights = [[0f64; 11]; 11];
-    for (i, row) in weights.iter_mut().enumerate() {
-        for (j, v) in row.iter_mut().enumerate() {
+    let b: Vec<f32> = a
+        .iter()
+        .map(|&v| (0.7 * v + 0.3 * rng.random::<f32>()).min(1.0))
+        .collect();
+    // (row, column, weight) of the window, weights normalized to sum 1.
+    let mut taps = Vec::new();
+    for i in 0..11 {
+        for j in 0..11 {
             let (di, dj) = (i as f64 - 5.0, j as f64 - 5.0);
-            *v = (-(di * di + dj * dj) / (2.0 * 1.5 * 1.5)).exp();
+            taps.push((i, j, (-(di * di + dj * dj) / (2.0 * 1.5 * 1.5)).exp()));
         }
     }
-    let total: f64 = weights.iter().flatten().sum();
+    let total: f64 = taps.iter().map(|t| t.2).sum();
     let mut map = Vec::new();
     for y0 in 0..=h - 11 {
         for x0 in 0..=w - 11 {
+            let at = |v: &[f32], i: usize, j: usize| v[(y0 + i) * w + x0 + j] as f64;
             let (mut ma, mut mb) = (0.0, 0.0);
-            for i in 0..11 {
-                for j in 0..11 {
-                    let k = (y0 + i) * w + x0 + j;
-                    ma += weights[i][j] / total * a[k] as f64;
-                    mb += weights[i][j] / total * b[k] as f64;
-                }
+            for &(i, j, wt) in &taps {
+                ma += wt / total * at(&a, i, j);
+                mb += wt / total * at(&b, i, j);
             }
             let (mut va, mut vb, mut cov) = (0.0, 0.0, 0.0);
-            for i in 0..11 {
-                for j in 0..11 {
-                    let k = (y0 + i) * w + x0 + j;
-                    let (da, db) = (a[k] as f64 - ma, b[k] as f64 - mb);
-                    va += weights[i][j] / total * da * da;
-                    vb += weights[i][j] / total * db * db;
-                    cov += weights[i][j] / total * da * db;
-                }
+            for &(i, j, wt) in &taps {
+                let (da, db) = (at(&a, i, j) - ma, at(&b, i, j) - mb);
+                va += wt / total * da * da;
+                vb += wt / total * db * db;
+                cov += wt / total * da * db;
             }
             let c1 = 0.0001;
             let c2 = 0.0009;
@@ -172,7 +208,10 @@ fn ssim_matches_a_naive_windowed_computation() {
     let naive = map.iter().sum::<f64>() / map.len() as f64;
     let got = ssim(&a, &b, 1, h, w).unwrap();
     assert!((got - naive).abs() < 1e-9, "SSIM {got}, naive {naive}");
-    assert!(matches!(ssim(&a, &b, 1, 10, 15), Err(MetricError::Shape { .. })));
+    assert!(matches!(
+        ssim(&a, &b, 1, 10, 15),
+        Err(MetricError::Shape { .. })
+    ));
 }
 
 #[test]
@@ -184,9 +223,19 @@ fn batch_metrics_average_over_images() {
     let t = |v: Vec<f32>| Tensor::from_vec(v, (2, 3, 16, 16), &Device::Cpu).unwrap();
     let s = ssim_batch(&t(mixed.clone()), &t(both.clone())).unwrap();
     let expected = (1.0 + ssim(&other, &img, 3, 16, 16).unwrap()) / 2.0;
-    assert!((s - expected).abs() < 1e-12, "batch SSIM is the mean over images");
+    assert!(
+        (s - expected).abs() < 1e-12,
+        "batch SSIM is the mean over images"
+    );
     let p = psnr_db_batch(&t(mixed), &t(both.clone())).unwrap();
-    assert_eq!(p, f64::INFINITY, "one identical image makes the mean PSNR infinite");
+    assert_eq!(
+        p,
+        f64::INFINITY,
+        "one identical image makes the mean PSNR infinite"
+    );
     let flat = Tensor::from_vec(both, (6, 16, 16), &Device::Cpu).unwrap();
-    assert!(matches!(ssim_batch(&flat, &flat), Err(MetricError::Shape { .. })));
+    assert!(matches!(
+        ssim_batch(&flat, &flat),
+        Err(MetricError::Shape { .. })
+    ));
 }

@@ -29,7 +29,9 @@ pub enum IdxError {
         expected: u32,
         got: u32,
     },
-    #[error("{path}: truncated: header and data need {expected_bytes} bytes, file has {got_bytes}")]
+    #[error(
+        "{path}: truncated: header and data need {expected_bytes} bytes, file has {got_bytes}"
+    )]
     Truncated {
         path: PathBuf,
         expected_bytes: u64,
@@ -224,12 +226,24 @@ mod tests {
         std::fs::write(dir.join("l"), idx(IDX_LABELS_MAGIC, &[2], &[7, 0])).unwrap();
         let m = Mnist::load(&dir.join("i"), &dir.join("l")).unwrap();
         assert_eq!((m.images.count, m.images.rows, m.images.cols), (2, 3, 2));
-        assert_eq!(m.images.image(1), &pixels[6..12], "second image starts at byte 6");
+        assert_eq!(
+            m.images.image(1),
+            &pixels[6..12],
+            "second image starts at byte 6"
+        );
         assert_eq!(m.labels, vec![7, 0]);
         let rgb = m.images.image_rgb64(0);
         assert_eq!(rgb.dimensions(), (64, 64));
-        assert_eq!(rgb.get_pixel(0, 0).0, [0, 0, 0], "top-left grey value replicated");
-        assert_eq!(rgb.get_pixel(63, 63).0, [50, 50, 50], "bottom-right grey value");
+        assert_eq!(
+            rgb.get_pixel(0, 0).0,
+            [0, 0, 0],
+            "top-left grey value replicated"
+        );
+        assert_eq!(
+            rgb.get_pixel(63, 63).0,
+            [50, 50, 50],
+            "bottom-right grey value"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -238,28 +252,67 @@ mod tests {
         let p = Path::new("digits.idx");
         let good = idx(IDX_IMAGES_MAGIC, &[2, 2, 2], &[1; 8]);
         let err = parse_idx_images(&idx(IDX_LABELS_MAGIC, &[2, 2, 2], &[1; 8]), p).unwrap_err();
-        assert!(matches!(err, IdxError::BadMagic { got: 0x801, .. }), "{err}");
-        assert!(err.to_string().contains("digits.idx"), "error must name the file");
+        assert!(
+            matches!(err, IdxError::BadMagic { got: 0x801, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("digits.idx"),
+            "error must name the file"
+        );
         let err = parse_idx_images(&good[..good.len() - 1], p).unwrap_err();
         assert!(
-            matches!(err, IdxError::Truncated { expected_bytes: 24, got_bytes: 23, .. }),
+            matches!(
+                err,
+                IdxError::Truncated {
+                    expected_bytes: 24,
+                    got_bytes: 23,
+                    ..
+                }
+            ),
             "{err}"
         );
         let err = parse_idx_images(&good[..10], p).unwrap_err();
-        assert!(matches!(err, IdxError::Truncated { expected_bytes: 16, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                IdxError::Truncated {
+                    expected_bytes: 16,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(matches!(
             parse_idx_images(&[0, 0], p),
             Err(IdxError::Truncated { .. })
         ));
         let err = parse_idx_labels(&idx(IDX_LABELS_MAGIC, &[3], &[1, 12, 3]), p).unwrap_err();
-        assert!(matches!(err, IdxError::BadLabel { index: 1, label: 12, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                IdxError::BadLabel {
+                    index: 1,
+                    label: 12,
+                    ..
+                }
+            ),
+            "{err}"
+        );
 
         let dir = temp_dir("bad");
         std::fs::write(dir.join("i"), &good).unwrap();
         std::fs::write(dir.join("l"), idx(IDX_LABELS_MAGIC, &[3], &[1, 2, 3])).unwrap();
         let err = Mnist::load(&dir.join("i"), &dir.join("l")).unwrap_err();
         assert!(
-            matches!(err, IdxError::CountMismatch { n_images: 2, n_labels: 3, .. }),
+            matches!(
+                err,
+                IdxError::CountMismatch {
+                    n_images: 2,
+                    n_labels: 3,
+                    ..
+                }
+            ),
             "{err}"
         );
         let err = Mnist::load(&dir.join("missing"), &dir.join("l")).unwrap_err();

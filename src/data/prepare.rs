@@ -225,7 +225,13 @@ fn load_pools(opts: &PrepareOptions, needed_digits: [usize; 3]) -> Result<Pools,
 
 /// Per-task example counts of a split of `size` examples.
 fn task_counts(mix: &TaskMix, size: usize) -> [usize; 5] {
-    let w = [mix.reconstruct, mix.caption, mix.vqa, mix.classify, mix.text];
+    let w = [
+        mix.reconstruct,
+        mix.caption,
+        mix.vqa,
+        mix.classify,
+        mix.text,
+    ];
     let total: f64 = w.iter().sum();
     let mut counts = w.map(|x| (x / total * size as f64).floor() as usize);
     // Give the rounding remainder to the first tasks.
@@ -244,11 +250,15 @@ fn check_options(opts: &PrepareOptions) -> Result<(), PrepareError> {
     let m = &opts.mix;
     let w = [m.reconstruct, m.caption, m.vqa, m.classify, m.text];
     if w.iter().any(|x| !x.is_finite() || *x < 0.0) || w.iter().sum::<f64>() <= 0.0 {
-        return Err(PrepareError::Option(format!("task mix {m:?} needs weights >= 0, sum > 0")));
+        return Err(PrepareError::Option(format!(
+            "task mix {m:?} needs weights >= 0, sum > 0"
+        )));
     }
     if !(0.0..=1.0).contains(&opts.scene_fraction) {
         let f = opts.scene_fraction;
-        return Err(PrepareError::Option(format!("scene fraction {f} is not in [0, 1]")));
+        return Err(PrepareError::Option(format!(
+            "scene fraction {f} is not in [0, 1]"
+        )));
     }
     Ok(())
 }
@@ -256,7 +266,11 @@ fn check_options(opts: &PrepareOptions) -> Result<(), PrepareError> {
 /// Builds `out_dir/{train,val,test}` from the raw data (see the module docs).
 pub fn prepare(opts: &PrepareOptions) -> Result<Summary, PrepareError> {
     check_options(opts)?;
-    let counts: Vec<[usize; 5]> = opts.sizes.iter().map(|&n| task_counts(&opts.mix, n)).collect();
+    let counts: Vec<[usize; 5]> = opts
+        .sizes
+        .iter()
+        .map(|&n| task_counts(&opts.mix, n))
+        .collect();
     let pools = load_pools(opts, [0, 1, 2].map(|s| counts[s][3]))?;
     let mut summary = Summary::default();
     let mut earlier_scenes = HashSet::new();
@@ -269,7 +283,9 @@ pub fn prepare(opts: &PrepareOptions) -> Result<Summary, PrepareError> {
         };
         let items = ctx.collect(&pools, &mut rng, &mut earlier_scenes);
         let dir = opts.out_dir.join(name);
-        summary.splits.push(write_split(&dir, name, items, &mut rng)?);
+        summary
+            .splits
+            .push(write_split(&dir, name, items, &mut rng)?);
     }
     Ok(summary)
 }
@@ -280,7 +296,13 @@ pub(crate) struct Item {
     pub image: Option<RgbImage>,
 }
 
-fn item(source: &str, task: &str, image: Option<RgbImage>, q: Option<String>, answer: String) -> Item {
+fn item(
+    source: &str,
+    task: &str,
+    image: Option<RgbImage>,
+    q: Option<String>,
+    answer: String,
+) -> Item {
     Item {
         example: Example {
             id: String::new(),
@@ -302,7 +324,12 @@ struct SplitContext<'a> {
 }
 
 impl SplitContext<'_> {
-    fn collect(&self, pools: &Pools, rng: &mut ChaCha8Rng, scenes_seen: &mut HashSet<u64>) -> Vec<Item> {
+    fn collect(
+        &self,
+        pools: &Pools,
+        rng: &mut ChaCha8Rng,
+        scenes_seen: &mut HashSet<u64>,
+    ) -> Vec<Item> {
         let s = self.split;
         let mut items = Vec::new();
         let mut easy: Vec<&(RgbImage, easy_vqa::EasyVqaImage)> = pools.easy_vqa[s].iter().collect();
@@ -363,7 +390,13 @@ impl SplitContext<'_> {
                     _ => {
                         let qs = scene.questions(qa_seed);
                         let qa = &qs[rng.random_range(0..qs.len())];
-                        item("scenes", task, Some(img), Some(qa.question.clone()), qa.answer.clone())
+                        item(
+                            "scenes",
+                            task,
+                            Some(img),
+                            Some(qa.question.clone()),
+                            qa.answer.clone(),
+                        )
                     }
                 };
                 items.push(it);
@@ -372,7 +405,13 @@ impl SplitContext<'_> {
         let mut digits: Vec<&(RgbImage, u8)> = pools.mnist[s].iter().collect();
         digits.shuffle(rng);
         for (img, label) in digits.into_iter().take(self.counts[3]) {
-            items.push(item("mnist", TASK_CLASSIFY, Some(img.clone()), None, digit_answer(*label)));
+            items.push(item(
+                "mnist",
+                TASK_CLASSIFY,
+                Some(img.clone()),
+                None,
+                digit_answer(*label),
+            ));
         }
         let mut sentences: Vec<&String> = pools.sentences[s].iter().collect();
         sentences.shuffle(rng);
@@ -384,7 +423,10 @@ impl SplitContext<'_> {
         for (task, &n) in super::dataset::ALL_TASKS.iter().zip(&self.counts) {
             let got = items.iter().filter(|i| i.example.task == *task).count();
             if got < n {
-                log::warn!("{}: {task}: only {got} of {n} examples available", SPLITS[s]);
+                log::warn!(
+                    "{}: {task}: only {got} of {n} examples available",
+                    SPLITS[s]
+                );
             }
         }
         items
@@ -412,7 +454,9 @@ pub(crate) fn write_split(
             let stem = image_name(&it.example.source, img);
             let rel = writer.add_image(&stem, img)?;
             if images.insert(rel.clone()) {
-                summary.image_bytes += std::fs::metadata(dir.join(&rel)).map(|m| m.len()).unwrap_or(0);
+                summary.image_bytes += std::fs::metadata(dir.join(&rel))
+                    .map(|m| m.len())
+                    .unwrap_or(0);
             }
             it.example.image = Some(rel);
         }

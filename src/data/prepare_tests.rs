@@ -34,12 +34,20 @@ fn write_raw(raw: &Path) {
             // Image 0 of both parts is the same picture.
             let seed = if id == 0 { 999 } else { 1000 + k };
             k += 1;
-            save_png(&Scene::generate(seed).render(), &dir.join(format!("images/{id}.png"))).unwrap();
+            save_png(
+                &Scene::generate(seed).render(),
+                &dir.join(format!("images/{id}.png")),
+            )
+            .unwrap();
             qs.push(serde_json::json!(["what color is the shape?", "red", id]));
             qs.push(serde_json::json!(["what shape is present?", "circle", id]));
             qs.push(serde_json::json!(["is there a blue shape?", "no", id]));
         }
-        std::fs::write(dir.join("questions.json"), serde_json::to_string(&qs).unwrap()).unwrap();
+        std::fs::write(
+            dir.join("questions.json"),
+            serde_json::to_string(&qs).unwrap(),
+        )
+        .unwrap();
     }
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     std::fs::create_dir_all(raw.join("mnist")).unwrap();
@@ -77,12 +85,24 @@ fn splits_are_deterministic_disjoint_and_complete() {
     let a = prepare(&options(&raw, &root.join("a"), 7)).unwrap();
     let b = prepare(&options(&raw, &root.join("b"), 7)).unwrap();
     let c = prepare(&options(&raw, &root.join("c"), 8)).unwrap();
-    let read = |d: &str, s: &str| std::fs::read(root.join(d).join(s).join("examples.jsonl")).unwrap();
+    let read =
+        |d: &str, s: &str| std::fs::read(root.join(d).join(s).join("examples.jsonl")).unwrap();
     for s in SPLITS {
-        assert_eq!(read("a", s), read("b", s), "{s}: same seed must give the same split");
+        assert_eq!(
+            read("a", s),
+            read("b", s),
+            "{s}: same seed must give the same split"
+        );
     }
-    assert_ne!(read("a", "train"), read("c", "train"), "the seed must matter");
-    assert_eq!(a.splits.iter().map(|s| s.n_examples).collect::<Vec<_>>(), vec![60, 20, 20]);
+    assert_ne!(
+        read("a", "train"),
+        read("c", "train"),
+        "the seed must matter"
+    );
+    assert_eq!(
+        a.splits.iter().map(|s| s.n_examples).collect::<Vec<_>>(),
+        vec![60, 20, 20]
+    );
     assert_eq!(a.splits[0].n_examples, b.splits[0].n_examples);
     assert_eq!(c.splits.len(), 3);
 
@@ -97,7 +117,9 @@ fn splits_are_deterministic_disjoint_and_complete() {
             if let Some(p) = split.image_path(ex) {
                 let img = load_image(&p).unwrap();
                 assert_eq!(img.dimensions(), (64, 64));
-                let owner = image_owner.entry(content_hash(0, img.as_raw())).or_insert(name);
+                let owner = image_owner
+                    .entry(content_hash(0, img.as_raw()))
+                    .or_insert(name);
                 assert_eq!(*owner, name, "image {} is in two splits", p.display());
             }
             if let Some(t) = &ex.text {
@@ -127,7 +149,10 @@ fn task_counts_sum_to_the_split_size() {
         let c = task_counts(&TaskMix::default(), size);
         assert_eq!(c.iter().sum::<usize>(), size, "size {size}: {c:?}");
     }
-    assert_eq!(task_counts(&TaskMix::default(), 20_000), [4000, 4000, 6000, 3000, 3000]);
+    assert_eq!(
+        task_counts(&TaskMix::default(), 20_000),
+        [4000, 4000, 6000, 3000, 3000]
+    );
     let bad = PrepareOptions {
         scene_fraction: 1.5,
         ..PrepareOptions::new(Path::new("r"), Path::new("o"))
@@ -145,6 +170,9 @@ fn split_assignment_follows_the_hash_buckets() {
     // 80 / 10 / 10 % within 1 % of the total.
     for (got, pct) in counts.iter().zip(SPLIT_PERCENT) {
         let expected = (n * pct / 100) as f64;
-        assert!((*got as f64 - expected).abs() < n as f64 * 0.01, "{counts:?}");
+        assert!(
+            (*got as f64 - expected).abs() < n as f64 * 0.01,
+            "{counts:?}"
+        );
     }
 }

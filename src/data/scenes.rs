@@ -31,6 +31,12 @@ pub const COLOURS: [(&str, [u8; 3]); 8] = [
 /// Minimum horizontal distance between object centres, in pixels.
 pub const MIN_DX: i32 = 3;
 
+/// The phrase with its indefinite article: "a red circle", "an orange square".
+pub fn with_article(phrase: &str) -> String {
+    let vowel = phrase.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {phrase}", if vowel { "an" } else { "a" })
+}
+
 /// A shape kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Shape {
@@ -144,12 +150,12 @@ impl Scene {
         })
     }
 
-    /// "a red circle left of a blue square left of a green triangle".
+    /// "a red circle left of a blue square left of an orange triangle".
     pub fn caption(&self) -> String {
         let parts: Vec<String> = self
             .objects
             .iter()
-            .map(|o| format!("a {}", o.name()))
+            .map(|o| with_article(&o.name()))
             .collect();
         parts.join(" left of ")
     }
@@ -190,7 +196,8 @@ impl Scene {
             }
         }
         for o in objs {
-            out.push(qa(format!("is there a {}?", o.name()), "yes".into()));
+            let q = format!("is there {}?", with_article(&o.name()));
+            out.push(qa(q, "yes".into()));
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut absent = 0;
@@ -198,7 +205,8 @@ impl Scene {
             let shape = Shape::ALL[rng.random_range(0..3)];
             let colour = rng.random_range(0..COLOURS.len());
             if !objs.iter().any(|o| (o.shape, o.colour) == (shape, colour)) {
-                let q = format!("is there a {} {}?", COLOURS[colour].0, shape.name());
+                let name = format!("{} {}", COLOURS[colour].0, shape.name());
+                let q = format!("is there {}?", with_article(&name));
                 out.push(qa(q, "no".into()));
                 absent += 1;
             }
@@ -210,6 +218,11 @@ impl Scene {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The phrase without its article.
+    fn strip(phrase: &str) -> &str {
+        phrase.split_once(' ').unwrap().1
+    }
 
     fn colour_named(name: &str) -> [u8; 3] {
         COLOURS.iter().find(|(n, _)| *n == name).unwrap().1
@@ -245,10 +258,15 @@ mod tests {
 
     #[test]
     fn generation_is_deterministic_and_seed_dependent() {
-        assert_eq!(Scene::generate(42), Scene::generate(42), "same seed, other scene");
+        assert_eq!(
+            Scene::generate(42),
+            Scene::generate(42),
+            "same seed, other scene"
+        );
         assert_eq!(Scene::generate(42).render(), Scene::generate(42).render());
-        let distinct: std::collections::HashSet<_> =
-            (0..50).map(|s| format!("{:?}", Scene::generate(s))).collect();
+        let distinct: std::collections::HashSet<_> = (0..50)
+            .map(|s| format!("{:?}", Scene::generate(s)))
+            .collect();
         assert!(distinct.len() > 45, "seeds barely change the scene");
     }
 
@@ -263,12 +281,21 @@ mod tests {
             // and the left-to-right order of the centres.
             let caption = scene.caption();
             let names: Vec<&str> = caption.split(" left of ").collect();
-            assert_eq!(names.len(), n, "seed {seed}: caption lists every object once");
+            assert_eq!(
+                names.len(),
+                n,
+                "seed {seed}: caption lists every object once"
+            );
             for (name, o) in names.iter().zip(&scene.objects) {
                 let words: Vec<&str> = name.split(' ').collect();
-                assert_eq!(words[0], "a");
+                let article = if words[1] == "orange" { "an" } else { "a" };
+                assert_eq!(words[0], article, "seed {seed}: article of {name}");
                 let centre = img.get_pixel(o.cx as u32, o.cy as u32).0;
-                assert_eq!(centre, colour_named(words[1]), "seed {seed}: {name} at centre");
+                assert_eq!(
+                    centre,
+                    colour_named(words[1]),
+                    "seed {seed}: {name} at centre"
+                );
                 assert_eq!(words[2], o.shape.name());
             }
             // Every object pixel belongs to exactly one object: no overlap.
@@ -284,17 +311,32 @@ mod tests {
                 let q = qa.question.as_str();
                 if q == "how many shapes are there?" {
                     assert_eq!(qa.answer, count_blobs(&img).to_string(), "seed {seed}");
-                } else if let Some(rest) = q.strip_prefix("what is left of the ") {
+                } else if let Some((side, rest)) = q
+                    .strip_prefix("what is left of the ")
+                    .map(|r| ("left", r))
+                    .or_else(|| {
+                        q.strip_prefix("what is right of the ")
+                            .map(|r| ("right", r))
+                    })
+                {
+                    // The nearest object on that side, found from the centres alone.
                     let target = rest.trim_end_matches('?');
-                    let i = names.iter().position(|s| &s[2..] == target).unwrap();
-                    let left = &scene.objects[i - 1];
-                    assert_eq!(qa.answer, left.name());
+                    let t = scene.objects.iter().find(|o| o.name() == target).unwrap();
+                    let on_side = scene.objects.iter().filter(|o| {
+                        if side == "left" {
+                            o.cx < t.cx
+                        } else {
+                            o.cx > t.cx
+                        }
+                    });
+                    let nearest = on_side.min_by_key(|o| (o.cx - t.cx).abs()).unwrap();
+                    assert_eq!(qa.answer, nearest.name(), "seed {seed}: {q}");
                     let colour = colour_named(qa.answer.split(' ').next().unwrap());
-                    assert_eq!(img.get_pixel(left.cx as u32, left.cy as u32).0, colour);
-                    assert!(left.cx < scene.objects[i].cx, "seed {seed}: {q}");
-                } else if let Some(rest) = q.strip_prefix("is there a ") {
-                    let target = rest.trim_end_matches('?');
-                    let present = names.iter().any(|s| &s[2..] == target);
+                    let px = img.get_pixel(nearest.cx as u32, nearest.cy as u32).0;
+                    assert_eq!(px, colour, "seed {seed}: {q}");
+                } else if let Some(rest) = q.strip_prefix("is there ") {
+                    let target = strip(rest.trim_end_matches('?'));
+                    let present = names.iter().any(|s| strip(s) == target);
                     assert_eq!(qa.answer, if present { "yes" } else { "no" }, "{q}");
                 } else if let Some(rest) = q.strip_prefix("what color is the ") {
                     let shape = rest.trim_end_matches('?');

@@ -7,10 +7,9 @@
 //! plain scalars continued on more-indented lines. Block scalars (`|`, `>`: code
 //! samples and long texts) are skipped with their indented body. Utterances are split
 //! into sentences at `.`, `!` or `?` followed by a space and an upper-case letter
-//! (not after a one-letter word, a dotted abbreviation such as "p.m." or a
-//! common title), whitespace is collapsed,
-//! duplicates are dropped (first occurrence kept), and only sentences of 3 to 20 words
-//! are kept.
+//! (not after a one-letter word, a dotted abbreviation such as "p.m." or a common
+//! title), whitespace is collapsed, duplicates are dropped (first occurrence kept),
+//! and only sentences of 3 to 20 words are kept.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -219,7 +218,11 @@ conversations:
     fn splits_filters_and_dedupes() {
         assert_eq!(
             split_sentences("Hello there.  How are you? I met Dr. Smith at 5 p.m. Today."),
-            vec!["Hello there.", "How are you?", "I met Dr. Smith at 5 p.m. Today."]
+            vec![
+                "Hello there.",
+                "How are you?",
+                "I met Dr. Smith at 5 p.m. Today."
+            ]
         );
         let s = sentences_of(&parse_corpus_yaml(SAMPLE));
         assert_eq!(

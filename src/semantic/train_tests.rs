@@ -161,23 +161,24 @@ fn few_steps_on_synthetic_data_lower_the_loss() {
     let root = temp_dir("train-falls");
     write_split(&root.join("train"), 2);
     let out = root.join("run");
-    let cfg = tiny_config(30);
+    let cfg = tiny_config(60);
     let summary = train(
         &cfg,
         &options(&root, &out, false, None),
         &AtomicBool::new(false),
     )
     .unwrap();
-    assert_eq!(summary.step, 30);
+    assert_eq!(summary.step, 60);
     eprintln!(
         "tiny run: loss {:.4} -> {:.4}",
         summary.first_loss, summary.last_loss
     );
-    // Mean weighted loss of the first 5 steps against the last 5: 30 AdamW steps on
-    // 11 examples must cut it by a quarter; a model whose gradients do not reach the
-    // weights (or a wrong target shift) stays near the first value.
+    // Mean weighted loss of the first 5 steps against the last 5 (seed 5: about
+    // 19.4 -> 8.2): 60 AdamW steps on 11 examples must cut it by 40 %; a model whose
+    // gradients do not reach the weights (or a wrong target shift) stays near the
+    // first value.
     assert!(
-        summary.last_loss < 0.75 * summary.first_loss,
+        summary.last_loss < 0.6 * summary.first_loss,
         "loss {} -> {}",
         summary.first_loss,
         summary.last_loss
@@ -185,7 +186,7 @@ fn few_steps_on_synthetic_data_lower_the_loss() {
     let csv = std::fs::read_to_string(out.join("loss.csv")).unwrap();
     assert_eq!(
         csv.lines().count(),
-        31,
+        61,
         "one header and one row per step:\n{csv}"
     );
     WeightPaths::existing(&out).expect("the run leaves a complete weight directory");
@@ -321,7 +322,10 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
     for (file, steps) in [("default.toml", 5000), ("quick.toml", 2000)] {
         let cfg = TrainConfig::load(&root.join(file)).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(cfg.train.steps, steps, "{file}: steps changed without the docs");
+        assert_eq!(
+            cfg.train.steps, steps,
+            "{file}: steps changed without the docs"
+        );
         assert_eq!(
             cfg.model,
             SemanticModelConfig::default(),

@@ -334,3 +334,21 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
         cfg.model.check_consistency().unwrap();
     }
 }
+
+#[test]
+fn committed_default_weights_load_without_download() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("weights/default");
+    let (model, tokenizer) = SemanticModel::load(&dir, &Device::Cpu)
+        .unwrap_or_else(|e| panic!("the shipped weights must load: {e}"));
+    assert_eq!(
+        model.config(),
+        &SemanticModelConfig::default(),
+        "shipped = default model"
+    );
+    assert!(tokenizer.vocab_size() <= model.config().vocab_size);
+    assert_eq!(
+        model.symbols_per_token() * 16,
+        256,
+        "an image costs 256 channel symbols"
+    );
+}

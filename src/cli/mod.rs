@@ -1,11 +1,13 @@
 //! Command-line interface: argument definitions and one module per subcommand.
 
 pub mod args;
+pub mod eval;
 pub mod loopback;
 pub mod per_sweep;
 pub mod prepare_data;
 pub mod report;
 pub mod rx;
+pub mod train;
 pub mod tx;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +35,12 @@ pub enum Command {
     /// Build the semantic model's data splits from the raw data sets.
     #[command(long_about = prepare_data::LONG_ABOUT)]
     PrepareData(prepare_data::PrepareDataArgs),
+    /// Train the semantic model on prepared data (checkpoints; --resume continues).
+    Train(train::TrainArgs),
+    /// Evaluate every task of a trained semantic model through the channel at one SNR.
+    Eval(eval::EvalArgs),
+    /// Evaluate over a range of SNRs and channels; write a CSV and PNG charts.
+    EvalSweep(eval::EvalSweepArgs),
 }
 
 impl Cli {
@@ -44,6 +52,9 @@ impl Cli {
             Command::Rx(args) => rx::run(&args),
             Command::PerSweep(args) => per_sweep::run(&args),
             Command::PrepareData(args) => prepare_data::run(&args),
+            Command::Train(args) => train::run(&args),
+            Command::Eval(args) => eval::run_eval(&args),
+            Command::EvalSweep(args) => eval::run_sweep(&args),
         }
     }
 }

@@ -13,3 +13,13 @@ pub mod projector;
 pub mod template;
 pub mod tokenizer;
 pub mod vision_encoder;
+
+pub mod eval;
+pub mod model;
+pub mod model_config;
+pub mod optim;
+pub mod seeded_init;
+pub mod train;
+pub mod train_batch;
+#[cfg(test)]
+mod train_tests;

@@ -68,6 +68,15 @@ pub enum ChannelKind {
     Multipath,
 }
 
+impl std::fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ChannelKind::Awgn => "AWGN",
+            ChannelKind::Multipath => "multipath",
+        })
+    }
+}
+
 /// The simulated channel.
 #[derive(Debug, Clone, Args)]
 pub struct ChannelArgs {

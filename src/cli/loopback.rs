@@ -71,7 +71,7 @@ pub fn run(args: &LoopbackArgs) -> anyhow::Result<()> {
         ..ReceiverConfig::default()
     };
     log::info!(
-        "loopback: {} frames of {} bytes at {} Mb/s, {:?} channel, SNR {} dB",
+        "loopback: {} frames of {} bytes at {} Mb/s, {} channel, SNR {} dB",
         frames.len(),
         args.frames.payload_bytes,
         args.frames.rate.mbps(),
@@ -116,7 +116,7 @@ pub fn run(args: &LoopbackArgs) -> anyhow::Result<()> {
         return print_json(&report);
     }
     println!(
-        "{} Mb/s, {}-byte PSDUs, {:?} channel, SNR {} dB, CFO {} Hz",
+        "{} Mb/s, {}-byte PSDUs, {} channel, SNR {} dB, CFO {} Hz",
         report.rate_mbps, report.psdu_bytes, report.channel, report.snr_db, report.cfo_hz
     );
     println!(

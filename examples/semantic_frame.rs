@@ -56,7 +56,8 @@ fn main() -> anyhow::Result<()> {
     match frames.first() {
         Some(RxFrame::Semantic(f)) => {
             println!(
-                "header {:?}\nestimated SNR {:.1} dB, CFO {:.0} Hz, symbol EVM {:.1} dB at {snr_db} dB",
+                "header {:?}\nestimated SNR {:.1} dB, CFO {:.0} Hz, \
+                 symbol EVM {:.1} dB at {snr_db} dB",
                 f.header,
                 f.info.snr_db,
                 f.info.cfo_hz,

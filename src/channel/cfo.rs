@@ -6,7 +6,7 @@
 
 use num_complex::Complex32;
 
-use super::error::{check_range, ChannelError};
+use super::error::{check_range, check_sample_rate, ChannelError};
 
 /// Largest accepted offset, as a fraction of the sample rate.
 pub const MAX_CFO_FRACTION: f64 = 0.5;
@@ -24,13 +24,7 @@ impl Cfo {
     /// Errors unless `sample_rate_hz` is finite and positive and
     /// `|cfo_hz| <= sample_rate_hz / 2`.
     pub fn new(cfo_hz: f64, sample_rate_hz: f64) -> Result<Self, ChannelError> {
-        check_range(
-            "sample_rate_hz",
-            sample_rate_hz,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "a finite, positive rate in Hz",
-        )?;
+        check_sample_rate(sample_rate_hz)?;
         let limit = MAX_CFO_FRACTION * sample_rate_hz;
         check_range(
             "cfo_hz",

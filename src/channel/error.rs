@@ -53,3 +53,14 @@ pub(crate) fn check_range(
         })
     }
 }
+
+/// Checks a sample rate: finite and positive, in Hz.
+pub(crate) fn check_sample_rate(sample_rate_hz: f64) -> Result<(), ChannelError> {
+    check_range(
+        "sample_rate_hz",
+        sample_rate_hz,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        "a finite, positive rate in Hz",
+    )
+}

@@ -22,7 +22,7 @@ use rand_distr::StandardNormal;
 use serde::Deserialize;
 use std::f64::consts::{LN_10, TAU};
 
-use super::error::{check_range, ChannelError};
+use super::error::{check_range, check_sample_rate, ChannelError};
 use super::{sub_stream, STREAM_MULTIPATH};
 
 /// Most taps a profile may have.
@@ -79,13 +79,7 @@ impl Multipath {
         sample_rate_hz: f64,
         seed: u64,
     ) -> Result<Self, ChannelError> {
-        check_range(
-            "sample_rate_hz",
-            sample_rate_hz,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "a finite, positive rate in Hz",
-        )?;
+        check_sample_rate(sample_rate_hz)?;
         check_range(
             "multipath.rms_delay_spread_ns",
             config.rms_delay_spread_ns,

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use std::f64::consts::{PI, TAU};
 
-use super::error::{check_range, ChannelError};
+use super::error::{check_range, check_sample_rate, ChannelError};
 use super::{sub_stream, STREAM_PHASE_NOISE};
 
 /// Streaming phase-noise process with its own random sub-stream.
@@ -29,13 +29,7 @@ impl PhaseNoise {
     /// Errors unless `linewidth_hz` is finite, non-negative and at most
     /// `sample_rate_hz`, and `sample_rate_hz` is finite and positive.
     pub fn new(linewidth_hz: f64, sample_rate_hz: f64, seed: u64) -> Result<Self, ChannelError> {
-        check_range(
-            "sample_rate_hz",
-            sample_rate_hz,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "a finite, positive rate in Hz",
-        )?;
+        check_sample_rate(sample_rate_hz)?;
         check_range(
             "phase_noise_linewidth_hz",
             linewidth_hz,

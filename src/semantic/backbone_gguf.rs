@@ -25,10 +25,10 @@
 //! tokenizer (not with GPT-2's regular expression), so its tokenization can differ from
 //! the reference one at punctuation, but it always decodes back to the input.
 
-use super::layers::{attention, causal_mask, KvCache, RmsNorm, Rotary};
+use super::layers::{attention, causal_mask, greedy_decode, KvCache, RmsNorm, Rotary};
 use super::tokenizer::pre_split;
 use candle_core::quantized::{gguf_file, QMatMul};
-use candle_core::{Device, Module, Result as CandleResult, Tensor, D};
+use candle_core::{Device, Module, Result as CandleResult, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -522,25 +522,14 @@ impl GgufBackbone {
             );
         }
         let mut caches = vec![KvCache::default(); self.layers.len()];
-        let mut input = prefix_embeds.clone();
-        let mut out = Vec::new();
-        while out.len() < max_new_tokens && seq + out.len() < self.cfg.max_seq {
-            let logits = self.forward_inner(&input, Some(&mut caches))?;
-            let next = logits
-                .get(0)?
-                .get(input.dims()[1] - 1)?
-                .argmax(D::Minus1)?
-                .to_scalar::<u32>()?;
-            if next == eos {
-                break;
-            }
-            out.push(next);
-            input = self
-                .embed
-                .get(next as usize)?
-                .reshape((1, 1, self.cfg.d_model))?;
-        }
-        Ok(out)
+        greedy_decode(
+            prefix_embeds,
+            &self.embed,
+            max_new_tokens,
+            self.cfg.max_seq,
+            eos,
+            |input| self.forward_inner(input, Some(&mut caches)),
+        )
     }
 }
 

@@ -11,7 +11,7 @@
 //!
 //! Limits: sequences up to `max_seq` positions; greedy decoding only, batch 1.
 
-use super::layers::{linear, KvCache, RmsNorm, Rotary, SelfAttention, INIT_STD};
+use super::layers::{greedy_decode, linear, KvCache, RmsNorm, Rotary, SelfAttention, INIT_STD};
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Init, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
@@ -196,22 +196,14 @@ impl LanguageModel {
             candle_core::bail!("generate_greedy: expected a (1, seq > 0, d_model) prompt");
         }
         let mut caches = vec![KvCache::default(); self.layers.len()];
-        let mut input = prefix_embeds.clone();
-        let mut out = Vec::new();
-        while out.len() < max_new_tokens && seq + out.len() < self.cfg.max_seq {
-            let logits = self.forward_inner(&input, Some(&mut caches))?;
-            let last = logits.get(0)?.get(input.dims()[1] - 1)?;
-            let next = last.argmax(D::Minus1)?.to_scalar::<u32>()?;
-            if next == eos {
-                break;
-            }
-            out.push(next);
-            input = self
-                .embed
-                .get(next as usize)?
-                .reshape((1, 1, self.cfg.d_model))?;
-        }
-        Ok(out)
+        greedy_decode(
+            prefix_embeds,
+            &self.embed,
+            max_new_tokens,
+            self.cfg.max_seq,
+            eos,
+            |input| self.forward_inner(input, Some(&mut caches)),
+        )
     }
 }
 

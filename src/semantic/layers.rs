@@ -281,6 +281,35 @@ impl SelfAttention {
     }
 }
 
+/// The greedy decoding loop shared by the decoders. `step` runs the model, with its
+/// key/value caches, on new input embeddings (1, n, d_model) and returns logits
+/// (1, n, vocab); the chosen token's row of `embed` (vocab, d_model) is fed back.
+/// prefix_embeds: (1, seq, d_model). Stops at `eos` (not included), after
+/// `max_new_tokens` tokens, or when prompt plus generated tokens fill `max_seq`.
+pub fn greedy_decode(
+    prefix_embeds: &Tensor,
+    embed: &Tensor,
+    max_new_tokens: usize,
+    max_seq: usize,
+    eos: u32,
+    mut step: impl FnMut(&Tensor) -> Result<Tensor>,
+) -> Result<Vec<u32>> {
+    let (_, seq, d_model) = prefix_embeds.dims3()?;
+    let mut input = prefix_embeds.clone();
+    let mut out = Vec::new();
+    while out.len() < max_new_tokens && seq + out.len() < max_seq {
+        let logits = step(&input)?;
+        let last = logits.get(0)?.get(input.dims()[1] - 1)?;
+        let next = last.argmax(D::Minus1)?.to_scalar::<u32>()?;
+        if next == eos {
+            break;
+        }
+        out.push(next);
+        input = embed.get(next as usize)?.reshape((1, 1, d_model))?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,10 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// Why a weight directory or configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
-    #[error("{what} {path} does not exist (train a model with `m4sc train` or point --weights at a trained weight directory)")]
+    #[error(
+        "{what} {path} does not exist (train a model with `m4sc train` or point --weights \
+         at a trained weight directory)"
+    )]
     Missing { what: &'static str, path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Io {

@@ -5,8 +5,9 @@
 //! buffer, [`INPUT_PIECE`] samples at a time; samples no stage can still need are dropped
 //! once 65536 of them have accumulated, so the buffer never holds more than one
 //! maximum-length frame (328 000 samples for a semantic frame of 4091 payload symbols)
-//! plus about 100 000 samples, whatever the chunk size. Every decision depends only on absolute sample
-//! positions, never on how the input was chunked, so any chunking gives the same frames.
+//! plus about 100 000 samples, whatever the chunk size. Every decision depends only on
+//! absolute sample positions, never on how the input was chunked, so any chunking gives
+//! the same frames.
 //! After a frame is handed up (or rejected at FCS or header), detection resumes at the
 //! frame's end; after a rejected SIGNAL it resumes after SIGNAL.
 

@@ -92,6 +92,9 @@ impl KanChannelEncoder {
 
     /// tokens: (batch, n_tokens, d_model) -> symbols (batch, n_tokens, symbols_per_token,
     /// 2), with `mean |s|^2 = 1` over each example's n_tokens * symbols_per_token symbols.
+    ///
+    /// Each token is scaled to unit RMS before the KAN, so that visual tokens and the
+    /// (much smaller) token embeddings of text both span the KAN's spline grid.
     pub fn forward(&self, tokens: &Tensor) -> Result<Tensor> {
         let (batch, n_tokens, d) = tokens.dims3()?;
         if d != self.d_model {
@@ -104,7 +107,12 @@ impl KanChannelEncoder {
         if n_tokens == 0 {
             bail!("KanChannelEncoder: a message needs at least one token");
         }
-        let reals = self.kan.forward(tokens)?;
+        let rms = tokens
+            .sqr()?
+            .mean_keepdim(D::Minus1)?
+            .affine(1.0, POWER_EPS)?
+            .sqrt()?;
+        let reals = self.kan.forward(&tokens.broadcast_div(&rms)?)?;
         let symbols = reals.reshape((batch, n_tokens, self.symbols_per_token, 2))?;
         let n_symbols = (n_tokens * self.symbols_per_token) as f64;
         let power = symbols

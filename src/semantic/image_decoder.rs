@@ -12,10 +12,11 @@
 //! All convolutions run at `feature_size` resolution, because convolution backward
 //! passes dominate CPU training time at 32x32 and above.
 
-use candle_core::{bail, Result, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, Init, LayerNorm, Linear, Module, VarBuilder};
+use candle_core::{bail, Result, Tensor, D};
+use candle_nn::{Conv2d, Conv2dConfig, Init, Linear, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
+use super::layers::LayerNorm;
 use super::projector::small_linear;
 
 /// Image decoder hyper-parameters.
@@ -114,10 +115,10 @@ impl EncoderLayer {
     fn new(config: &ImageDecoderConfig, vb: VarBuilder) -> Result<Self> {
         let d = config.d_model;
         Ok(Self {
-            ln1: candle_nn::layer_norm(d, 1e-5, vb.pp("ln1"))?,
+            ln1: LayerNorm::new(d, 1e-5, vb.pp("ln1"))?,
             qkv: small_linear(d, 3 * d, vb.pp("attn.qkv"))?,
             proj: small_linear(d, d, vb.pp("attn.proj"))?,
-            ln2: candle_nn::layer_norm(d, 1e-5, vb.pp("ln2"))?,
+            ln2: LayerNorm::new(d, 1e-5, vb.pp("ln2"))?,
             fc1: small_linear(d, config.ff_dim, vb.pp("mlp.fc1"))?,
             fc2: small_linear(config.ff_dim, d, vb.pp("mlp.fc2"))?,
             n_heads: config.n_heads,
@@ -137,7 +138,7 @@ impl EncoderLayer {
         let k = qkv.get(1)?.contiguous()?;
         let v = qkv.get(2)?.contiguous()?;
         let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?;
-        let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&v)?;
+        let attn = candle_nn::ops::softmax(&scores, D::Minus1)?.matmul(&v)?;
         let attn = attn.transpose(1, 2)?.reshape((b, t, d))?;
         let xs = (xs + self.proj.forward(&attn)?)?;
         let mlp = self

@@ -48,6 +48,9 @@ pub struct LmExample {
     pub sequence: RenderedSequence,
     /// Received semantic tokens for the sequence's slots.
     pub received: ReceivedTokens,
+    /// For tasks answered at the text slot: the sent token ids, one per text slot
+    /// position, which the outputs at those positions are trained to predict.
+    pub text_slot_targets: Option<Vec<u32>>,
 }
 
 /// The full semantic model.
@@ -266,7 +269,9 @@ impl SemanticModel {
     /// Teacher-forced language loss of a batch of examples.
     ///
     /// Returns per example the summed next-token cross-entropy over the answer tokens
-    /// (and final `<eos>`), (batch,), and the number of those tokens, (batch,) f32.
+    /// (and final `<eos>`), plus, where `text_slot_targets` is given, the cross-entropy
+    /// of each text slot position's output against the token sent there, (batch,), and
+    /// the number of those terms, (batch,) f32.
     pub fn answer_nll(&self, examples: &[LmExample]) -> Result<(Tensor, Tensor)> {
         if examples.is_empty() {
             bail!("answer_nll: empty batch");
@@ -284,6 +289,18 @@ impl SemanticModel {
             ids.resize(len, PAD_ID);
             rows.push(self.sequence_embeds(&ids, &ex.sequence, &ex.received)?);
             let (mut t, mut m) = ex.sequence.next_token_targets();
+            if let Some(sent) = &ex.text_slot_targets {
+                let slot = text_slot(&ex.sequence)?;
+                if sent.len() != slot.len {
+                    bail!(
+                        "answer_nll: {} text slot targets for a slot of {}",
+                        sent.len(),
+                        slot.len
+                    );
+                }
+                t[slot.start..slot.start + slot.len].copy_from_slice(sent);
+                m[slot.start..slot.start + slot.len].fill(1.0);
+            }
             t.resize(len, PAD_ID);
             m.resize(len, 0.0);
             targets.extend(t);
@@ -316,10 +333,28 @@ impl SemanticModel {
         let embeds = self
             .sequence_embeds(&prompt.ids, &prompt, received)?
             .unsqueeze(0)?;
+        if instruction.task.answers_at_text_slot() {
+            let slot = text_slot(&prompt)?;
+            let logits = self.language_model.forward_embeds(&embeds)?;
+            let ids: Vec<u32> = logits
+                .squeeze(0)?
+                .narrow(0, slot.start, slot.len)?
+                .argmax(D::Minus1)?
+                .to_vec1()?;
+            return Ok(tokenizer.decode(&ids).trim().to_string());
+        }
         let answer =
             self.language_model
                 .generate_greedy(&embeds, self.config.max_answer_tokens, EOS_ID)?;
         Ok(tokenizer.decode(&answer).trim().to_string())
+    }
+}
+
+/// The text slot of a rendered sequence (an error if it has none).
+fn text_slot(seq: &RenderedSequence) -> Result<super::template::Slot> {
+    match seq.slots.iter().find(|s| s.kind == SlotKind::Text) {
+        Some(s) => Ok(*s),
+        None => bail!("the task is answered at the text slot but the sequence has none"),
     }
 }
 

@@ -12,6 +12,11 @@
 //! with `answer:`; the answer follows after one space and ends in `<eos>`, and only the
 //! answer tokens and that `<eos>` carry training loss.
 //!
+//! The `text` task (deliver a sentence) is the one exception to generation after
+//! `answer:`: its answer is the sentence that was sent, so it is read at the text slot
+//! (`Task::answers_at_text_slot`): the output at each slot position predicts the token
+//! sent at that position, and `render` adds no answer tokens for it.
+//!
 //! Examples (slots drawn as `<img>x16` / `<txt>xN`):
 //!
 //! ```text
@@ -20,7 +25,7 @@
 //! caption      <bos>task: caption\nimage: <img>x16\nanswer: a red circle left of a blue square<eos>
 //! vqa          <bos>task: vqa\nimage: <img>x16\nquestion: what color is the shape?\nanswer: red<eos>
 //! classify     <bos>task: classify\nimage: <img>x16\nanswer: 7<eos>
-//! text         <bos>task: text\ntext: <txt>xN\nanswer: how are you today?<eos>
+//! text         <bos>task: text\ntext: <txt>xN\nanswer:   (answer read at <txt>xN)
 //! new task     <bos>task: count\nimage: <img>x16\nquestion: how many shapes?\nanswer: 3<eos>
 //! ```
 //!
@@ -88,6 +93,15 @@ impl Task {
     /// Whether the language model produces this task's answer (all but `reconstruct`).
     pub fn uses_language_model(&self) -> bool {
         self.0 != Self::RECONSTRUCT
+    }
+
+    /// Whether the answer is read at the text slot instead of generated after
+    /// `answer:` (only `text`, whose answer is the sentence that was sent): the language
+    /// model's output at each text slot position predicts the token sent there, so the
+    /// whole sentence comes out of one pass, with the preceding received tokens as
+    /// context, and no answer tokens are rendered.
+    pub fn answers_at_text_slot(&self) -> bool {
+        self.0 == Self::TEXT
     }
 }
 
@@ -263,7 +277,7 @@ pub fn render(
     ids.extend(tokenizer.encode(&run));
     let prompt_len = ids.len();
     let mut answer_mask = vec![false; prompt_len];
-    if let Some(a) = answer {
+    if let Some(a) = answer.filter(|_| !instruction.task.answers_at_text_slot()) {
         ids.extend(tokenizer.encode(&format!(" {a}")));
         ids.push(EOS_ID);
         answer_mask.resize(ids.len(), true);
@@ -393,7 +407,8 @@ mod tests {
             (
                 instr("text", None, false, true),
                 Some("how are you"),
-                "<bos>task: text\ntext: <txt>x5\nanswer: how are you<eos>",
+                // Read at the slot: no answer tokens follow the prompt.
+                "<bos>task: text\ntext: <txt>x5\nanswer:",
             ),
             (
                 instr("count", Some("how many shapes?"), true, true),

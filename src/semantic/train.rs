@@ -140,7 +140,7 @@ pub struct TrainSummary {
 
 /// Every text the tokenizer is trained on: the split's questions, sentences and
 /// answers, plus the template's fixed words for each task present.
-fn tokenizer_corpus(split: &Split) -> Vec<String> {
+pub(crate) fn tokenizer_corpus(split: &Split) -> Vec<String> {
     let mut texts = Vec::new();
     let mut tasks: Vec<&str> = split.examples.iter().map(|e| e.task.as_str()).collect();
     tasks.sort();

@@ -267,9 +267,14 @@ impl TaskData {
                 .as_ref()
                 .map_or(Ok(0), |t| t.dims2().map(|d| d.0))?;
             let sequence = render(tokenizer, &instruction, n_text, Some(&ex.answer))?;
+            let text_slot_targets = match (&ex.text, instruction.task.answers_at_text_slot()) {
+                (Some(text), true) => Some(tokenizer.encode(text)),
+                _ => None,
+            };
             lm_examples.push(LmExample {
                 sequence,
                 received: std::mem::take(&mut received[k]),
+                text_slot_targets,
             });
             lm_tasks.push(ex.task.clone());
         }

@@ -352,3 +352,65 @@ fn committed_default_weights_load_without_download() {
         "an image costs 256 channel symbols"
     );
 }
+
+#[test]
+fn every_weight_gets_a_gradient_from_a_batch_of_all_tasks() {
+    use super::channel_layer::ChannelKind as Kind;
+    use super::tokenizer::BpeTokenizer;
+    use super::train::tokenizer_corpus;
+    use super::train_batch::{step_rng, Draw, TaskData};
+    use candle_core::DType;
+    use candle_nn::{VarBuilder, VarMap};
+
+    let root = temp_dir("grad-coverage");
+    write_split(&root.join("train"), 2);
+    let split = Split::load(&root.join("train")).unwrap();
+    let cfg = tiny_model();
+    let tokenizer = BpeTokenizer::train(&tokenizer_corpus(&split), cfg.vocab_size).unwrap();
+    let n_examples = split.examples.len();
+    let mut data = TaskData::new(split, &tokenizer, cfg.language_model.max_seq, 40).unwrap();
+    let vm = VarMap::new();
+    let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+    let model = SemanticModel::new(&cfg, vb).unwrap();
+    // Every example once, half through Rayleigh fading, so every task and both channel
+    // branches contribute to the loss.
+    let draws: Vec<Draw> = (0..n_examples)
+        .map(|example| Draw {
+            example,
+            snr_db: 10.0,
+            channel: if example % 2 == 0 {
+                Kind::Awgn
+            } else {
+                Kind::Rayleigh
+            },
+        })
+        .collect();
+    let loss = data
+        .batch_loss(&model, &tokenizer, &draws, &mut step_rng(3, 0))
+        .unwrap();
+    assert_eq!(
+        loss.per_task.keys().cloned().collect::<Vec<_>>(),
+        ["caption", "classify", "reconstruct", "text", "vqa"]
+    );
+    let grads = loss.total.backward().unwrap();
+    let vars = vm.data().lock().unwrap();
+    let mut without = Vec::new();
+    for (name, var) in vars.iter() {
+        let norm = grads.get(var.as_tensor()).map(|g| {
+            g.abs()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        });
+        if !norm.is_some_and(|n| n > 0.0) {
+            without.push(name.clone());
+        }
+    }
+    without.sort();
+    // A weight without a gradient never trains: an operation without a backward pass
+    // (candle-nn's fused norms and softmax have none) or a branch cut off the loss.
+    assert!(without.is_empty(), "weights without gradient: {without:?}");
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -19,6 +19,8 @@ pub mod model;
 pub mod model_config;
 pub mod optim;
 pub mod seeded_init;
+#[cfg(test)]
+mod shipped_weights_tests;
 pub mod train;
 pub mod train_batch;
 #[cfg(test)]

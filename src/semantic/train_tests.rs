@@ -320,19 +320,34 @@ fn missing_or_malformed_weight_files_are_named_in_the_error() {
 #[test]
 fn shipped_training_configs_parse_and_describe_a_consistent_model() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
-    for (file, steps) in [("default.toml", 5000), ("quick.toml", 2000)] {
+    let mlp = SemanticModelConfig {
+        projector: super::projector::ProjectorConfig {
+            kind: super::projector::ProjectorKind::Mlp,
+            ..SemanticModelConfig::default().projector
+        },
+        ..SemanticModelConfig::default()
+    };
+    let default = SemanticModelConfig::default();
+    for (file, steps, model) in [
+        ("default.toml", 6000, &default),
+        ("default_mlp.toml", 6000, &mlp),
+        ("quick.toml", 2000, &default),
+    ] {
         let cfg = TrainConfig::load(&root.join(file)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             cfg.train.steps, steps,
             "{file}: steps changed without the docs"
         );
         assert_eq!(
-            cfg.model,
-            SemanticModelConfig::default(),
-            "{file}: the model must be the design's default"
+            &cfg.model, model,
+            "{file}: the model must be the design's default (MLP projector in the twin)"
         );
         cfg.model.check_consistency().unwrap();
     }
+    // The twin differs from the default run in its projector only.
+    let a = TrainConfig::load(&root.join("default.toml")).unwrap();
+    let b = TrainConfig::load(&root.join("default_mlp.toml")).unwrap();
+    assert_eq!(a.train, b.train, "the KAN/MLP twins must train identically");
 }
 
 #[test]

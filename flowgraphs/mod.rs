@@ -3,10 +3,12 @@
 
 pub mod loopback;
 pub mod receive;
+pub mod record;
+pub mod replay;
 pub mod transmit;
 
 use crate::channel::ChannelError;
-use crate::io::Cf32Error;
+use crate::io::{Cf32Error, SigmfError};
 use futuresdr::runtime::scheduler::SmolScheduler;
 use futuresdr::runtime::Runtime;
 
@@ -15,10 +17,15 @@ use futuresdr::runtime::Runtime;
 pub enum FlowgraphError {
     #[error(transparent)]
     File(#[from] Cf32Error),
+    #[error(transparent)]
+    Recording(#[from] SigmfError),
     #[error("channel model: {0}")]
     Channel(#[from] ChannelError),
     #[error("flowgraph runtime: {0}")]
     Runtime(#[from] futuresdr::runtime::Error),
+    /// A recording sink's writer was taken before the flowgraph could finish it.
+    #[error("the recording's writer was already taken")]
+    WriterTaken,
 }
 
 /// A FutureSDR runtime for running one flowgraph to completion. Its remote control

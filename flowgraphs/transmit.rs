@@ -2,14 +2,19 @@
 //!
 //! ```text
 //! frames -> FrameTransmitter -> ChannelModel -> Cf32Sink (.cf32 file)
+//!                                            or SigmfSink (.sigmf-data + .sigmf-meta)
 //! ```
 //!
 //! With `ChannelConfig::default()` the channel is an identity and the file holds the
 //! transmitted samples exactly.
 
 use super::{runtime, FlowgraphError};
-use crate::blocks::{Cf32Sink, ChannelModel, FrameTransmitter, TransmitterConfig, TxFrame};
+use crate::blocks::{
+    Cf32Sink, ChannelModel, FrameTransmitter, SigmfSink, TransmitterConfig, TxFrame,
+};
 use crate::channel::{ChannelConfig, ChannelSimulator};
+use crate::io::sigmf_annotation::tx_annotation;
+use crate::io::{RecordingInfo, SigmfMeta, SigmfWriter};
 use futuresdr::prelude::*;
 use std::path::Path;
 
@@ -48,4 +53,48 @@ pub fn transmit(
         samples: fg.block(&file)?.samples_written(),
         burst_starts: transmitter.burst_starts().to_vec(),
     })
+}
+
+/// Like [`transmit`], into a SigMF recording: the data through `writer`, then the
+/// metadata with `info` and one annotation per frame sent, as sent (kind, rate, PSDU
+/// length and CRC-32, or the semantic header), at its burst start.
+pub fn transmit_sigmf(
+    frames: Vec<TxFrame>,
+    config: TransmitterConfig,
+    channel: ChannelConfig,
+    writer: SigmfWriter,
+    info: &RecordingInfo,
+) -> Result<(TransmitOutcome, SigmfMeta), FlowgraphError> {
+    let simulator = ChannelSimulator::new(channel)?;
+    let sent = frames.clone();
+
+    let mut fg = Flowgraph::new();
+    let transmitter = FrameTransmitter::new(config, frames);
+    let channel = ChannelModel::new(simulator);
+    let recording = SigmfSink::new(writer);
+    connect!(fg, transmitter > channel > recording);
+
+    let mut fg = runtime().run(fg)?;
+
+    let tx = fg.block(&transmitter)?;
+    let outcome = TransmitOutcome {
+        frames_sent: tx.frames_sent(),
+        encode_errors: tx.encode_errors(),
+        samples: 0,
+        burst_starts: tx.burst_starts().to_vec(),
+    };
+    let writer = fg
+        .block_mut(&recording)?
+        .take_writer()
+        .ok_or(FlowgraphError::WriterTaken)?;
+    let samples = writer.samples_written();
+    // Burst starts count frames that were encoded, in order; frames that failed to
+    // encode have no burst and get no annotation.
+    let annotations = sent
+        .iter()
+        .zip(&outcome.burst_starts)
+        .map(|(f, &start)| tx_annotation(f, start))
+        .collect();
+    let meta = writer.finish(info, annotations)?;
+    Ok((TransmitOutcome { samples, ..outcome }, meta))
 }

@@ -5,8 +5,12 @@ pub mod eval;
 pub mod loopback;
 pub mod per_sweep;
 pub mod prepare_data;
+pub mod record;
+pub mod recording_args;
+pub mod replay;
 pub mod report;
 pub mod rx;
+pub mod semantic_args;
 pub mod train;
 pub mod tx;
 
@@ -27,8 +31,15 @@ pub enum Command {
     Loopback(loopback::LoopbackArgs),
     /// Encode random data frames and write the baseband samples to a cf32 file.
     Tx(tx::TxArgs),
-    /// Decode every frame in a cf32 file and report what was received and dropped.
+    /// Decode every frame in a cf32 file or SigMF recording and report what was received
+    /// and dropped (--record DIR keeps it as an annotated SigMF recording).
     Rx(rx::RxArgs),
+    /// Record a file or the channel simulator into an annotated SigMF recording.
+    #[command(long_about = record::LONG_ABOUT)]
+    Record(record::RecordArgs),
+    /// Decode a SigMF recording and report frames decoded and lost against its annotations.
+    #[command(long_about = replay::LONG_ABOUT)]
+    Replay(replay::ReplayArgs),
     /// Measure packet and bit error rate against SNR for each data rate.
     #[command(long_about = per_sweep::LONG_ABOUT)]
     PerSweep(per_sweep::PerSweepArgs),
@@ -50,6 +61,8 @@ impl Cli {
             Command::Loopback(args) => loopback::run(&args),
             Command::Tx(args) => tx::run(&args),
             Command::Rx(args) => rx::run(&args),
+            Command::Record(args) => record::run(&args),
+            Command::Replay(args) => replay::run(&args),
             Command::PerSweep(args) => per_sweep::run(&args),
             Command::PrepareData(args) => prepare_data::run(&args),
             Command::Train(args) => train::run(&args),

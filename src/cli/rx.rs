@@ -1,9 +1,14 @@
-//! `m4sc rx`: decode a cf32 file.
+//! `m4sc rx`: decode a cf32 file or a SigMF recording, optionally keeping what was
+//! received as an annotated SigMF recording.
 
+use super::record::{file_source, recording_receiver};
+use super::recording_args::RecordingArgs;
 use super::report::{fmt_opt, print_json};
 use clap::Args;
 use m4sc::flowgraphs::receive::receive;
-use m4sc::io::Cf32BlockReader;
+use m4sc::flowgraphs::record::record;
+use m4sc::flowgraphs::replay::replay;
+use m4sc::io::{is_sigmf_path, Cf32BlockReader, SigmfWriter, PHY_SAMPLE_RATE_HZ};
 use m4sc::link_metrics::{frames_dropped, mean_evm_db, EvmMean};
 use m4sc::phy::rx::{ParallelDecoder, ReceiverConfig};
 use m4sc::phy::{RxFrame, RxStats};
@@ -13,12 +18,22 @@ use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct RxArgs {
-    /// Input file: interleaved little-endian f32 IQ at 20 MHz.
-    #[arg(long, short, value_name = "FILE.cf32")]
+    /// Input file: FILE.cf32 (interleaved little-endian f32 IQ at 20 MHz) or a SigMF
+    /// recording FILE.sigmf-meta (any sample rate; resampled to 20 MHz).
+    #[arg(long, short, value_name = "FILE.cf32|FILE.sigmf-meta")]
     pub input: PathBuf,
+    /// Keep what was received as a SigMF recording in DIR (created if missing), named
+    /// after the input, with one annotation per detection (frame kind, rate or semantic
+    /// header, decode result).
+    #[arg(long, value_name = "DIR", conflicts_with = "threads")]
+    pub record: Option<PathBuf>,
+    /// How --record writes the recording.
+    #[command(flatten)]
+    pub recording: RecordingArgs,
     /// Decode on N threads, reading the file block by block (memory bounded by the
     /// block size, whatever the file size) instead of through the flowgraph. Frames and
     /// counters are the same either way.
+    /// cf32 input only.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
     /// Block size of --threads, in samples (8 bytes each).
@@ -82,17 +97,65 @@ struct Decoded {
     stats: RxStats,
 }
 
-/// Decodes through the receive flowgraph.
+/// Decodes through the receive (cf32) or replay (SigMF) flowgraph.
 fn decode_flowgraph(args: &RxArgs) -> anyhow::Result<Decoded> {
-    let outcome = receive(&args.input, ReceiverConfig::default())?;
+    let (frames, stats) = if is_sigmf_path(&args.input) {
+        let outcome = replay(&args.input, ReceiverConfig::default())?;
+        (outcome.frames, outcome.stats)
+    } else {
+        let outcome = receive(&args.input, ReceiverConfig::default())?;
+        (outcome.frames, outcome.stats)
+    };
+    Ok(decoded(&frames, stats))
+}
+
+fn decoded(frames: &[RxFrame], stats: RxStats) -> Decoded {
     let mut evm = EvmMean::default();
-    outcome.frames.iter().for_each(|f| evm.add(f));
-    debug_assert_eq!(evm.mean_db(), mean_evm_db(&outcome.frames));
-    Ok(Decoded {
-        frames: outcome.frames.iter().map(summarize).collect(),
+    frames.iter().for_each(|f| evm.add(f));
+    debug_assert_eq!(evm.mean_db(), mean_evm_db(frames));
+    Decoded {
+        frames: frames.iter().map(summarize).collect(),
         evm,
-        stats: outcome.stats,
-    })
+        stats,
+    }
+}
+
+/// Decodes through the record flowgraph, keeping the input as a SigMF recording in
+/// `dir`. Frames that failed the FCS are annotated but not reported as decoded.
+fn decode_recording(args: &RxArgs, dir: &std::path::Path) -> anyhow::Result<Decoded> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create recording folder {}: {e}", dir.display()))?;
+    let stem = args
+        .input
+        .file_stem()
+        .map_or("rx".into(), |s| s.to_string_lossy().into_owned());
+    let output = dir.join(format!("{stem}.sigmf-meta"));
+    let r = &args.recording;
+    let info = r.info(
+        PHY_SAMPLE_RATE_HZ,
+        "file",
+        format!("m4sc rx of {}", args.input.display()),
+        None,
+    );
+    let writer = SigmfWriter::create(&output, r.format, r.full_scale())?;
+    let outcome = record(
+        file_source(&args.input)?,
+        writer,
+        recording_receiver(),
+        &info,
+    )?;
+    log::info!(
+        "kept {} samples with {} annotations in {}",
+        outcome.samples,
+        outcome.meta.annotations.len(),
+        output.display()
+    );
+    let ok: Vec<RxFrame> = outcome
+        .frames
+        .into_iter()
+        .filter(|f| !matches!(f, RxFrame::Data(d) if !d.fcs_ok))
+        .collect();
+    Ok(decoded(&ok, outcome.stats))
 }
 
 /// Decodes block by block on `n_threads` threads, keeping only frame summaries.
@@ -123,9 +186,16 @@ fn decode_blocks(args: &RxArgs, n_threads: usize) -> anyhow::Result<Decoded> {
 
 pub fn run(args: &RxArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let decoded = match args.threads {
-        Some(n) => decode_blocks(args, usize::from(n))?,
-        None => decode_flowgraph(args)?,
+    if args.threads.is_some() && is_sigmf_path(&args.input) {
+        anyhow::bail!(
+            "--threads reads cf32 files only; {} is a SigMF recording",
+            args.input.display()
+        );
+    }
+    let decoded = match (args.threads, &args.record) {
+        (Some(n), _) => decode_blocks(args, usize::from(n))?,
+        (None, Some(dir)) => decode_recording(args, dir)?,
+        (None, None) => decode_flowgraph(args)?,
     };
     let elapsed_s = start.elapsed().as_secs_f64();
     let report = RxReport {

@@ -1,21 +1,31 @@
-//! `m4sc tx`: encode random data frames into a cf32 file.
+//! `m4sc tx`: encode random data frames into a cf32 file or a SigMF recording.
 
 use super::args::FrameArgs;
+use super::recording_args::RecordingArgs;
 use super::report::print_json;
+use super::semantic_args::SemanticArgs;
 use clap::Args;
 use m4sc::channel::ChannelConfig;
-use m4sc::flowgraphs::transmit::transmit;
+use m4sc::flowgraphs::transmit::{transmit, transmit_sigmf};
+use m4sc::io::{is_sigmf_path, SigmfWriter, PHY_SAMPLE_RATE_HZ};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct TxArgs {
-    /// Output file: interleaved little-endian f32 IQ at 20 MHz.
-    #[arg(long, short, value_name = "FILE.cf32")]
+    /// Output file: FILE.cf32 (interleaved little-endian f32 IQ at 20 MHz) or
+    /// FILE.sigmf-meta (a SigMF recording, FILE.sigmf-data beside it, with one
+    /// annotation per frame sent).
+    #[arg(long, short, value_name = "FILE.cf32|FILE.sigmf-meta")]
     pub output: PathBuf,
     #[command(flatten)]
     pub frames: FrameArgs,
+    #[command(flatten)]
+    pub semantic: SemanticArgs,
+    /// SigMF output only.
+    #[command(flatten)]
+    pub recording: RecordingArgs,
     /// Add white Gaussian noise at this SNR (per sample against the unit transmit
     /// power, in dB) with the channel simulator, seeded by --seed; without it the file
     /// holds the transmitted samples exactly.
@@ -33,31 +43,54 @@ struct TxReport {
     samples: u64,
     rate_mbps: u32,
     psdu_bytes: usize,
+    semantic_frames: usize,
     snr_db: Option<f32>,
     seed: u64,
     elapsed_s: f64,
 }
 
 pub fn run(args: &TxArgs) -> anyhow::Result<()> {
-    let frames = args.frames.frames()?;
+    let mut frames = args.frames.frames()?;
+    frames.extend(args.semantic.frames(args.frames.seed)?);
     let start = Instant::now();
     let channel = ChannelConfig {
         snr_db: args.snr_db,
         seed: args.frames.seed,
         ..ChannelConfig::default()
     };
-    let outcome = transmit(
-        frames,
-        args.frames.transmitter_config(),
-        channel,
-        &args.output,
-    )?;
+    let tx_config = args.frames.transmitter_config();
+    let outcome = if is_sigmf_path(&args.output) {
+        let r = &args.recording;
+        let writer = SigmfWriter::create(&args.output, r.format, r.full_scale())?;
+        let noise = args
+            .snr_db
+            .map_or("no noise".to_string(), |s| format!("AWGN at {s} dB SNR"));
+        let description = format!(
+            "m4sc tx: {} data frames at {} Mb/s ({}-byte PSDUs) and {} semantic frames, {noise}, \
+             seed {}",
+            args.frames.frames,
+            args.frames.rate.mbps(),
+            args.frames.payload_bytes,
+            args.semantic.semantic_frames,
+            args.frames.seed
+        );
+        let info = r.info(
+            PHY_SAMPLE_RATE_HZ,
+            "m4sc transmitter (no radio)",
+            description,
+            Some(args.frames.seed),
+        );
+        transmit_sigmf(frames, tx_config, channel, writer, &info)?.0
+    } else {
+        transmit(frames, tx_config, channel, &args.output)?
+    };
     let report = TxReport {
         output: args.output.clone(),
         frames_sent: outcome.frames_sent,
         samples: outcome.samples,
         rate_mbps: args.frames.rate.mbps(),
         psdu_bytes: args.frames.payload_bytes,
+        semantic_frames: args.semantic.semantic_frames,
         snr_db: args.snr_db,
         seed: args.frames.seed,
         elapsed_s: start.elapsed().as_secs_f64(),
@@ -69,10 +102,11 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
         return print_json(&report);
     }
     println!(
-        "wrote {} frames ({} Mb/s, {}-byte PSDUs), {} samples, to {}",
+        "wrote {} frames ({} Mb/s, {}-byte PSDUs; {} semantic), {} samples, to {}",
         report.frames_sent,
         report.rate_mbps,
         report.psdu_bytes,
+        report.semantic_frames,
         report.samples,
         report.output.display()
     );

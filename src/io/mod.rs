@@ -4,7 +4,9 @@
 pub mod cf32;
 pub mod cf32_reader;
 pub mod sample_format;
+pub mod sigmf_annotation;
 pub mod sigmf_error;
+pub mod sigmf_match;
 pub mod sigmf_meta;
 pub mod sigmf_paths;
 pub mod sigmf_reader;

@@ -171,7 +171,7 @@ pub struct Annotation {
         skip_serializing_if = "Option::is_none"
     )]
     pub psdu_bytes: Option<u64>,
-    /// CRC-32 (IEEE 802.3) of the decoded PSDU, FCS included, as 8 hexadecimal digits.
+    /// CRC-32 (IEEE 802.3) of the PSDU's bytes before its FCS, as 8 hexadecimal digits.
     #[serde(
         rename = "m4sc:psdu_crc32",
         default,

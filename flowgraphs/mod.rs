@@ -23,6 +23,9 @@ pub enum FlowgraphError {
     Channel(#[from] ChannelError),
     #[error("flowgraph runtime: {0}")]
     Runtime(#[from] futuresdr::runtime::Error),
+    /// A recording rate the 20 MHz stream cannot be resampled to.
+    #[error("recording sample rate: {0}")]
+    RecordingRate(String),
     /// A recording sink's writer was taken before the flowgraph could finish it.
     #[error("the recording's writer was already taken")]
     WriterTaken,

@@ -48,6 +48,12 @@ pub fn random_data_frames(
         .collect())
 }
 
+/// Seed of the semantic frames sent alongside data frames drawn from `seed`: a
+/// different stream, so the two kinds of payload are independent.
+pub fn semantic_seed(seed: u64) -> u64 {
+    seed ^ 0x5e3a_0000
+}
+
 /// Largest channel-symbol count the 16-bit header field can announce.
 pub const MAX_SEMANTIC_SYMBOLS: usize = u16::MAX as usize;
 

@@ -52,6 +52,10 @@ pub struct RecordArgs {
     /// Simulated timing offset (delay), in samples; fractional values allowed.
     #[arg(long, default_value_t = 0.0)]
     pub timing_offset_samples: f64,
+    /// Sample rate of the recording, Hz: the 20 MHz air is resampled to it (the
+    /// annotations follow). 20e6 keeps the samples as they are.
+    #[arg(long, default_value_t = 20e6)]
+    pub sample_rate_hz: f64,
     /// Simulated receiver sampling-clock offset, in ppm.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub clock_offset_ppm: f64,
@@ -165,8 +169,10 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
             (air, "m4sc channel simulator", description, Some(seed))
         }
     };
+    // Refuse an impossible rate before any file is created or replaced.
+    m4sc::resample::resample_ratio(PHY_SAMPLE_RATE_HZ, args.sample_rate_hz)?;
     let r = &args.recording;
-    let info = r.info(PHY_SAMPLE_RATE_HZ, hardware, description, seed);
+    let info = r.info(args.sample_rate_hz, hardware, description, seed);
     let writer = SigmfWriter::create(&args.output, r.format, r.full_scale())?;
     let outcome = record(air, writer, recording_receiver(), &info)?;
     let report = RecordReport::new(&args.output, &outcome);

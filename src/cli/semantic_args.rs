@@ -2,7 +2,7 @@
 
 use clap::Args;
 use m4sc::blocks::TxFrame;
-use m4sc::traffic::random_semantic_frames;
+use m4sc::traffic::{random_semantic_frames, semantic_seed};
 
 /// Semantic frames of random QPSK channel symbols (see
 /// `m4sc::traffic::random_semantic_frames`), sent after the data frames.
@@ -17,12 +17,12 @@ pub struct SemanticArgs {
 }
 
 impl SemanticArgs {
-    /// The frames, drawn from `seed` (a stream apart from the data frames' payloads).
+    /// The frames, drawn from `semantic_seed(seed)`.
     pub fn frames(&self, seed: u64) -> anyhow::Result<Vec<TxFrame>> {
         Ok(random_semantic_frames(
             self.semantic_frames,
             self.semantic_symbols,
-            seed ^ 0x5e3a_0000,
+            semantic_seed(seed),
         )?)
     }
 }

@@ -1,0 +1,6 @@
+//! Radio devices: profiles and overrides (every build), and with the `radio` feature
+//! (`soapy` or `seify_dummy`) the Seify device streams the device blocks use.
+
+pub mod profile;
+
+pub use profile::{DeviceOverrides, DeviceProfile, DirectionProfile, Duplex, ProfileError};

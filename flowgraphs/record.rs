@@ -2,19 +2,20 @@
 //!
 //! ```text
 //! air source -+-> [Resampler ->] SigmfSink (.sigmf-data)
-//!             +-> FrameReceiver | FrameSink (decoded frames -> annotations)
+//!             +-> [Resampler ->] FrameReceiver | FrameSink (frames -> annotations)
 //! ```
 //!
-//! The air source is a cf32 file, a SigMF recording (resampled to 20 MHz), or the
-//! simulator (`FrameTransmitter -> ChannelModel`), all at 20 MHz. The recording is kept
-//! at the rate its [`RecordingInfo`] names, through a [`Resampler`] when that is not
-//! 20 MHz. After the run the recording's metadata is written with one annotation per
-//! detection, its positions at the recording's rate.
+//! The air source is a cf32 file, a SigMF recording (resampled to 20 MHz), the
+//! simulator (`FrameTransmitter -> ChannelModel`), all at 20 MHz, or a radio
+//! ([`DeviceSource`]) at its own rate. The recording is kept at the rate its
+//! [`RecordingInfo`] names and the receiver runs at 20 MHz, each through a
+//! [`Resampler`] when the air's rate differs. After the run the recording's metadata is
+//! written with one annotation per detection, its positions at the recording's rate.
 
 use super::{runtime, FlowgraphError};
 use crate::blocks::{
-    Cf32Source, ChannelModel, FrameReceiver, FrameSink, FrameTransmitter, Resampler, SigmfSink,
-    SigmfSource, TransmitterConfig, TxFrame,
+    Cf32Source, ChannelModel, DeviceSource, FrameReceiver, FrameSink, FrameTransmitter, Resampler,
+    SigmfSink, SigmfSource, TransmitterConfig, TxFrame,
 };
 use crate::channel::{ChannelConfig, ChannelSimulator};
 use crate::io::cf32::cf32_len_samples;
@@ -22,6 +23,7 @@ use crate::io::sigmf_annotation::{detection_annotations, rescale};
 use crate::io::{RecordingInfo, ResampledReader, SigmfMeta, SigmfWriter, PHY_SAMPLE_RATE_HZ};
 use crate::phy::rx::ReceiverConfig;
 use crate::phy::{RxFrame, RxStats};
+use crate::radio::stream::RxStream;
 use crate::resample::{resample_ratio, RationalResampler};
 use futuresdr::prelude::*;
 use std::path::PathBuf;
@@ -38,6 +40,23 @@ pub enum AirSource {
         tx_config: TransmitterConfig,
         channel: ChannelConfig,
     },
+    /// A radio's receive stream at `sample_rate_hz`, for at most `max_samples`.
+    Device {
+        name: String,
+        stream: Box<dyn RxStream>,
+        sample_rate_hz: f64,
+        max_samples: Option<u64>,
+    },
+}
+
+impl AirSource {
+    /// Sample rate of the air source, Hz.
+    fn sample_rate_hz(&self) -> f64 {
+        match self {
+            AirSource::Device { sample_rate_hz, .. } => *sample_rate_hz,
+            _ => PHY_SAMPLE_RATE_HZ,
+        }
+    }
 }
 
 /// What [`record`] kept and decoded.
@@ -52,6 +71,10 @@ pub struct RecordOutcome {
     pub samples: u64,
     /// Frames the simulator sent and where each burst starts (simulated source only).
     pub burst_starts: Vec<u64>,
+    /// Receive overflows the device reported (device source only).
+    pub overflows: u64,
+    /// Why the device was lost, if it was: the recording holds what came before.
+    pub device_lost: Option<String>,
 }
 
 /// Runs `air` into `writer` (at `info.sample_rate_hz`) and the receiver, then writes
@@ -63,24 +86,37 @@ pub fn record(
     info: &RecordingInfo,
 ) -> Result<RecordOutcome, FlowgraphError> {
     let rate_hz = info.sample_rate_hz;
-    let (l, m) = resample_ratio(PHY_SAMPLE_RATE_HZ, rate_hz).map_err(|e| {
-        FlowgraphError::RecordingRate(format!("{}: {e}", writer.paths().meta.display()))
-    })?;
+    let air_rate_hz = air.sample_rate_hz();
+    let ratio = |to_hz: f64| {
+        resample_ratio(air_rate_hz, to_hz).map_err(|e| {
+            FlowgraphError::RecordingRate(format!("{}: {e}", writer.paths().meta.display()))
+        })
+    };
+    let (lr, mr) = ratio(rate_hz)?;
+    let (lx, mx) = ratio(PHY_SAMPLE_RATE_HZ)?;
 
     let mut fg = Flowgraph::new();
     let sink = fg.add(SigmfSink::new(writer));
     let receiver = fg.add(FrameReceiver::new(rx_config).recording_detections());
     let decoded = fg.add(FrameSink::new());
+    connect!(fg, receiver | decoded);
     let mut transmitter = None;
-    // The air goes to the recording (through a resampler when the rates differ) and
-    // to the receiver.
+    let mut device = None;
+    // The air goes to the recording and to the receiver, each through a resampler
+    // when its rate differs from the air's.
     macro_rules! tee {
         ($src:ident) => {
-            if l != m {
-                let resampler = Resampler::new(RationalResampler::new(l, m));
-                connect!(fg, $src > resampler > sink; $src > receiver | decoded);
+            if lr != mr {
+                let resampler = Resampler::new(RationalResampler::new(lr, mr));
+                connect!(fg, $src > resampler > sink);
             } else {
-                connect!(fg, $src > sink; $src > receiver | decoded);
+                connect!(fg, $src > sink);
+            }
+            if lx != mx {
+                let resampler = Resampler::new(RationalResampler::new(lx, mx));
+                connect!(fg, $src > resampler > receiver);
+            } else {
+                connect!(fg, $src > receiver);
             }
         };
     }
@@ -106,6 +142,16 @@ pub fn record(
             tee!(channel);
             transmitter = Some(tx);
         }
+        AirSource::Device {
+            name,
+            stream,
+            max_samples,
+            ..
+        } => {
+            let src = fg.add(DeviceSource::new(&name, stream, max_samples));
+            tee!(src);
+            device = Some(src);
+        }
     }
 
     let mut fg = runtime().run(fg)?;
@@ -113,6 +159,13 @@ pub fn record(
     let burst_starts = match transmitter {
         Some(tx) => fg.block(&tx)?.burst_starts().to_vec(),
         None => Vec::new(),
+    };
+    let (overflows, device_lost) = match device {
+        Some(src) => {
+            let src = fg.block(&src)?;
+            (src.overflows(), src.lost().map(str::to_string))
+        }
+        None => (0, None),
     };
     let (stats, detections) = {
         let rx = fg.block(&receiver)?;
@@ -141,5 +194,7 @@ pub fn record(
         meta,
         samples,
         burst_starts,
+        overflows,
+        device_lost,
     })
 }

@@ -3,6 +3,8 @@
 pub mod cf32_sink;
 pub mod cf32_source;
 pub mod channel_model;
+pub mod device_sink;
+pub mod device_source;
 pub mod frame_receiver;
 pub mod frame_sink;
 pub mod frame_transmitter;
@@ -14,6 +16,8 @@ pub mod tx_frame;
 pub use cf32_sink::Cf32Sink;
 pub use cf32_source::Cf32Source;
 pub use channel_model::ChannelModel;
+pub use device_sink::DeviceSink;
+pub use device_source::DeviceSource;
 pub use frame_receiver::FrameReceiver;
 pub use frame_sink::FrameSink;
 pub use frame_transmitter::{FrameTransmitter, TransmitterConfig};

@@ -2,5 +2,6 @@
 //! (`soapy` or `seify_dummy`) the Seify device streams the device blocks use.
 
 pub mod profile;
+pub mod stream;
 
 pub use profile::{DeviceOverrides, DeviceProfile, DirectionProfile, Duplex, ProfileError};

@@ -3,6 +3,7 @@
 //! ```text
 //! frames -> FrameTransmitter -> ChannelModel -> Cf32Sink (.cf32 file)
 //!                                            or SigmfSink (.sigmf-data + .sigmf-meta)
+//! frames -> FrameTransmitter -> [Resampler ->] DeviceSink (radio)
 //! ```
 //!
 //! With `ChannelConfig::default()` the channel is an identity and the file holds the
@@ -10,11 +11,15 @@
 
 use super::{runtime, FlowgraphError};
 use crate::blocks::{
-    Cf32Sink, ChannelModel, FrameTransmitter, SigmfSink, TransmitterConfig, TxFrame,
+    Cf32Sink, ChannelModel, DeviceSink, FrameTransmitter, Resampler, SigmfSink, TransmitterConfig,
+    TxFrame,
 };
 use crate::channel::{ChannelConfig, ChannelSimulator};
 use crate::io::sigmf_annotation::tx_annotation;
+use crate::io::PHY_SAMPLE_RATE_HZ;
 use crate::io::{RecordingInfo, SigmfMeta, SigmfWriter};
+use crate::radio::stream::TxStream;
+use crate::resample::{resample_ratio, RationalResampler};
 use futuresdr::prelude::*;
 use std::path::Path;
 
@@ -97,4 +102,52 @@ pub fn transmit_sigmf(
         .collect();
     let meta = writer.finish(info, annotations)?;
     Ok((TransmitOutcome { samples, ..outcome }, meta))
+}
+
+/// What [`transmit_radio`] sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RadioTransmitOutcome {
+    pub frames_sent: u64,
+    pub encode_errors: u64,
+    /// Samples the radio took, at its rate.
+    pub samples_sent: u64,
+    pub underflows: u64,
+    /// Why the radio was lost, if it was (the rest of the frames were not sent).
+    pub device_lost: Option<String>,
+}
+
+/// Encodes `frames` and sends them to a radio's transmit stream at `sample_rate_hz`
+/// (resampled from 20 MHz when it differs), multiplied by `scale`.
+pub fn transmit_radio(
+    frames: Vec<TxFrame>,
+    config: TransmitterConfig,
+    name: &str,
+    stream: Box<dyn TxStream>,
+    sample_rate_hz: f64,
+    scale: f32,
+) -> Result<RadioTransmitOutcome, FlowgraphError> {
+    let (l, m) = resample_ratio(PHY_SAMPLE_RATE_HZ, sample_rate_hz)
+        .map_err(|e| FlowgraphError::RecordingRate(format!("{name}: {e}")))?;
+
+    let mut fg = Flowgraph::new();
+    let transmitter = fg.add(FrameTransmitter::new(config, frames));
+    let radio = fg.add(DeviceSink::new(name, stream, scale));
+    if l != m {
+        let resampler = Resampler::new(RationalResampler::new(l, m));
+        connect!(fg, transmitter > resampler > radio);
+    } else {
+        connect!(fg, transmitter > radio);
+    }
+
+    let fg = runtime().run(fg)?;
+
+    let tx = fg.block(&transmitter)?;
+    let radio = fg.block(&radio)?;
+    Ok(RadioTransmitOutcome {
+        frames_sent: tx.frames_sent(),
+        encode_errors: tx.encode_errors(),
+        samples_sent: radio.samples_sent(),
+        underflows: radio.underflows(),
+        device_lost: radio.lost().map(str::to_string),
+    })
 }

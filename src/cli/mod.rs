@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and one module per subcommand.
 
 pub mod args;
+pub mod device_args;
 pub mod eval;
 pub mod loopback;
 pub mod per_sweep;
@@ -37,6 +38,8 @@ pub enum Command {
     /// Record a file or the channel simulator into an annotated SigMF recording.
     #[command(long_about = record::LONG_ABOUT)]
     Record(record::RecordArgs),
+    /// List the radios SoapySDR finds, or check a device profile (--profile).
+    Devices(device_args::DevicesArgs),
     /// Decode a SigMF recording and report frames decoded and lost against its annotations.
     #[command(long_about = replay::LONG_ABOUT)]
     Replay(replay::ReplayArgs),
@@ -63,6 +66,7 @@ impl Cli {
             Command::Rx(args) => rx::run(&args),
             Command::Record(args) => record::run(&args),
             Command::Replay(args) => replay::run(&args),
+            Command::Devices(args) => device_args::run_devices(&args),
             Command::PerSweep(args) => per_sweep::run(&args),
             Command::PrepareData(args) => prepare_data::run(&args),
             Command::Train(args) => train::run(&args),

@@ -1,6 +1,7 @@
 //! `m4sc record`: record the air into a SigMF recording, annotated by the receiver.
 
 use super::args::{ChannelArgs, FrameArgs};
+use super::device_args::{open_rx_stream, DeviceArgs};
 use super::recording_args::RecordingArgs;
 use super::report::print_json;
 use super::semantic_args::SemanticArgs;
@@ -20,13 +21,17 @@ frame's kind, rate or semantic header, and the decode result (ok, fcs-error, \
 signal-error, header-error, sync-failure, truncated).
 
 The air is one of: --input FILE (a .cf32 file at 20 MHz, or a SigMF recording, read at \
-20 MHz), or --simulate (the transmitter's frames through the channel simulator: the \
+20 MHz); --simulate (the transmitter's frames through the channel simulator: the \
 frame, semantic and channel options below, all seeded by --seed, so the same command \
-writes the same data file).";
+writes the same data file); or a radio (--device ARGS or --profile hw/NAME.toml, for \
+--duration-s seconds; needs a build with the soapy feature), recorded at the radio's \
+rate and decoded at 20 MHz. Receive overflows are counted and logged; a radio that \
+disappears ends the run with an error after the recording of what came before it is \
+written.";
 
-/// Where `m4sc record` takes its samples from.
+/// Where `m4sc record` takes its samples from (or a radio: see the device options).
 #[derive(Debug, Clone, Args)]
-#[group(required = true, multiple = false)]
+#[group(multiple = false)]
 pub struct SourceArgs {
     /// Record a file: FILE.cf32 (20 MHz) or FILE.sigmf-meta.
     #[arg(long, value_name = "FILE")]
@@ -52,10 +57,15 @@ pub struct RecordArgs {
     /// Simulated timing offset (delay), in samples; fractional values allowed.
     #[arg(long, default_value_t = 0.0)]
     pub timing_offset_samples: f64,
-    /// Sample rate of the recording, Hz: the 20 MHz air is resampled to it (the
-    /// annotations follow). 20e6 keeps the samples as they are.
-    #[arg(long, default_value_t = 20e6)]
-    pub sample_rate_hz: f64,
+    /// Sample rate of the recording, Hz (default 20e6, or the radio's): the air is
+    /// resampled to it (the annotations follow). With a radio, the radio's rate too.
+    #[arg(long)]
+    pub sample_rate_hz: Option<f64>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// How long to record from a radio, in seconds.
+    #[arg(long)]
+    pub duration_s: Option<f64>,
     /// Simulated receiver sampling-clock offset, in ppm.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub clock_offset_ppm: f64,
@@ -75,6 +85,7 @@ pub struct RecordReport {
     pub frames_decoded: usize,
     pub frames_failed_fcs: usize,
     pub frames_dropped: u64,
+    pub overflows: u64,
     pub receiver: RxStats,
 }
 
@@ -92,6 +103,7 @@ impl RecordReport {
             frames_decoded: outcome.frames.len() - failed,
             frames_failed_fcs: failed,
             frames_dropped: frames_dropped(&outcome.stats),
+            overflows: outcome.overflows,
             receiver: outcome.stats,
         }
     }
@@ -107,6 +119,9 @@ impl RecordReport {
             "frames: {} decoded, {} dropped after detection ({} failed the FCS)",
             self.frames_decoded, self.frames_dropped, self.frames_failed_fcs
         );
+        if self.overflows > 0 {
+            println!("receive overflows: {} (samples were lost)", self.overflows);
+        }
     }
 }
 
@@ -128,12 +143,66 @@ pub fn file_source(input: &Path) -> anyhow::Result<AirSource> {
     })
 }
 
+/// The radio source of `m4sc record`, with what the recording says about it.
+fn device_source(
+    args: &RecordArgs,
+) -> anyhow::Result<Option<(AirSource, String, String, f64, f64)>> {
+    let Some(profile) = args.device.profile(args.sample_rate_hz)? else {
+        return Ok(None);
+    };
+    let duration_s = match args.duration_s {
+        Some(d) if d.is_finite() && d > 0.0 => d,
+        Some(d) => anyhow::bail!("--duration-s {d}: expected a positive number of seconds"),
+        None => anyhow::bail!("recording from a radio needs --duration-s"),
+    };
+    let rate_hz = profile.sample_rate_hz;
+    let (stream, name) = open_rx_stream(&profile)?;
+    let description = format!(
+        "m4sc record: {duration_s} s from {name} at {} Hz, {} dB receive gain",
+        profile.center_freq_hz, profile.rx.gain_db
+    );
+    let air = AirSource::Device {
+        name: name.clone(),
+        stream,
+        sample_rate_hz: rate_hz,
+        max_samples: Some((duration_s * rate_hz).round() as u64),
+    };
+    Ok(Some((
+        air,
+        name,
+        description,
+        rate_hz,
+        profile.center_freq_hz,
+    )))
+}
+
 pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
     let seed = args.frames.seed;
+    let radio = args.device.device.is_some() || args.device.profile.is_some();
+    let sources = usize::from(args.source.input.is_some())
+        + usize::from(args.source.simulate)
+        + usize::from(radio);
+    if sources != 1 {
+        anyhow::bail!(
+            "choose exactly one source: --input FILE, --simulate, or a radio (--device ARGS \
+             or --profile hw/NAME.toml)"
+        );
+    }
+    let mut rate_hz = args.sample_rate_hz.unwrap_or(PHY_SAMPLE_RATE_HZ);
+    let mut center_freq_hz = args.recording.center_freq_hz;
     let (air, hardware, description, seed) = match &args.source.input {
+        _ if radio => {
+            let Some((air, name, description, device_rate_hz, freq_hz)) = device_source(args)?
+            else {
+                unreachable!("a radio was asked for")
+            };
+            rate_hz = device_rate_hz;
+            center_freq_hz = Some(freq_hz);
+            (air, name, description, None)
+        }
         Some(input) => (
             file_source(input)?,
-            "file",
+            "file".to_string(),
             format!("m4sc record of {}", input.display()),
             None,
         ),
@@ -166,19 +235,33 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
                 tx_config: args.frames.transmitter_config(),
                 channel,
             };
-            (air, "m4sc channel simulator", description, Some(seed))
+            (
+                air,
+                "m4sc channel simulator".to_string(),
+                description,
+                Some(seed),
+            )
         }
     };
     // Refuse an impossible rate before any file is created or replaced.
-    m4sc::resample::resample_ratio(PHY_SAMPLE_RATE_HZ, args.sample_rate_hz)?;
+    m4sc::resample::resample_ratio(PHY_SAMPLE_RATE_HZ, rate_hz)?;
     let r = &args.recording;
-    let info = r.info(args.sample_rate_hz, hardware, description, seed);
+    let mut info = r.info(rate_hz, &hardware, description, seed);
+    info.center_freq_hz = center_freq_hz;
     let writer = SigmfWriter::create(&args.output, r.format, r.full_scale())?;
     let outcome = record(air, writer, recording_receiver(), &info)?;
     let report = RecordReport::new(&args.output, &outcome);
     if args.json {
-        return print_json(&report);
+        print_json(&report)?;
+    } else {
+        report.print();
     }
-    report.print();
+    if let Some(reason) = &outcome.device_lost {
+        anyhow::bail!(
+            "radio lost: {reason}; the {} samples received before are kept in {}",
+            outcome.samples,
+            args.output.display()
+        );
+    }
     Ok(())
 }

@@ -1,12 +1,13 @@
 //! `m4sc tx`: encode random data frames into a cf32 file or a SigMF recording.
 
 use super::args::FrameArgs;
+use super::device_args::{open_tx_stream, DeviceArgs};
 use super::recording_args::RecordingArgs;
 use super::report::print_json;
 use super::semantic_args::SemanticArgs;
 use clap::Args;
 use m4sc::channel::ChannelConfig;
-use m4sc::flowgraphs::transmit::{transmit, transmit_sigmf};
+use m4sc::flowgraphs::transmit::{transmit, transmit_radio, transmit_sigmf};
 use m4sc::io::{is_sigmf_path, SigmfWriter, PHY_SAMPLE_RATE_HZ};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -16,9 +17,19 @@ use std::time::Instant;
 pub struct TxArgs {
     /// Output file: FILE.cf32 (interleaved little-endian f32 IQ at 20 MHz) or
     /// FILE.sigmf-meta (a SigMF recording, FILE.sigmf-data beside it, with one
-    /// annotation per frame sent).
+    /// annotation per frame sent). Without it, a radio (--device or --profile).
     #[arg(long, short, value_name = "FILE.cf32|FILE.sigmf-meta")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
+    /// Send to this radio instead of a file (needs a build with the soapy feature).
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// Sample rate of the radio, Hz (replaces the profile's; resampled from 20 MHz).
+    #[arg(long)]
+    pub sample_rate_hz: Option<f64>,
+    /// Scale of the samples sent to a radio (unit average power before it; the
+    /// radio's range is [-1, 1] and OFDM peaks reach about 4).
+    #[arg(long, default_value_t = 0.25)]
+    pub radio_scale: f32,
     #[command(flatten)]
     pub frames: FrameArgs,
     #[command(flatten)]
@@ -38,7 +49,9 @@ pub struct TxArgs {
 
 #[derive(Debug, Serialize)]
 struct TxReport {
-    output: PathBuf,
+    output: Option<PathBuf>,
+    device: Option<String>,
+    underflows: Option<u64>,
     frames_sent: u64,
     samples: u64,
     rate_mbps: u32,
@@ -59,9 +72,45 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
         ..ChannelConfig::default()
     };
     let tx_config = args.frames.transmitter_config();
-    let outcome = if is_sigmf_path(&args.output) {
+    if let Some(profile) = args.device.profile(args.sample_rate_hz)? {
+        if args.output.is_some() {
+            anyhow::bail!("choose one: --output FILE or a radio (--device/--profile)");
+        }
+        let (stream, name) = open_tx_stream(&profile)?;
+        let rate = profile.sample_rate_hz;
+        let out = transmit_radio(frames, tx_config, &name, stream, rate, args.radio_scale)?;
+        let report = TxReport {
+            output: None,
+            device: Some(name.clone()),
+            underflows: Some(out.underflows),
+            frames_sent: out.frames_sent,
+            samples: out.samples_sent,
+            rate_mbps: args.frames.rate.mbps(),
+            psdu_bytes: args.frames.payload_bytes,
+            semantic_frames: args.semantic.semantic_frames,
+            snr_db: None,
+            seed: args.frames.seed,
+            elapsed_s: start.elapsed().as_secs_f64(),
+        };
+        if args.json {
+            print_json(&report)?;
+        } else {
+            println!(
+                "sent {} frames, {} samples, to {name}",
+                report.frames_sent, report.samples
+            );
+        }
+        if let Some(reason) = out.device_lost {
+            anyhow::bail!("radio lost: {reason}");
+        }
+        return Ok(());
+    }
+    let Some(output) = &args.output else {
+        anyhow::bail!("nowhere to send: give --output FILE or a radio (--device/--profile)");
+    };
+    let outcome = if is_sigmf_path(output) {
         let r = &args.recording;
-        let writer = SigmfWriter::create(&args.output, r.format, r.full_scale())?;
+        let writer = SigmfWriter::create(output, r.format, r.full_scale())?;
         let noise = args
             .snr_db
             .map_or("no noise".to_string(), |s| format!("AWGN at {s} dB SNR"));
@@ -82,10 +131,12 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
         );
         transmit_sigmf(frames, tx_config, channel, writer, &info)?.0
     } else {
-        transmit(frames, tx_config, channel, &args.output)?
+        transmit(frames, tx_config, channel, output)?
     };
     let report = TxReport {
-        output: args.output.clone(),
+        output: Some(output.clone()),
+        device: None,
+        underflows: None,
         frames_sent: outcome.frames_sent,
         samples: outcome.samples,
         rate_mbps: args.frames.rate.mbps(),
@@ -108,7 +159,7 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
         report.psdu_bytes,
         report.semantic_frames,
         report.samples,
-        report.output.display()
+        output.display()
     );
     Ok(())
 }

@@ -58,7 +58,8 @@ fn recording_from_the_dummy_radio_keeps_the_requested_duration() {
 
 #[test]
 fn transmitting_to_the_dummy_radio_sends_every_sample() {
-    // Two 1000-byte frames at 24 Mb/s: (7120 + 400 gap) samples each at 20 MS/s.
+    // Two 1000-byte frames at 24 Mb/s, 7120 samples each at 20 MS/s, each after a
+    // 400-sample gap, and a gap after the last.
     let r = json(&m4sc(&[
         "tx",
         "--device",
@@ -68,7 +69,7 @@ fn transmitting_to_the_dummy_radio_sends_every_sample() {
         "--json",
     ]));
     assert_eq!(r["frames_sent"], 2);
-    assert_eq!(r["samples"], 2 * (7120 + 400));
+    assert_eq!(r["samples"], 400 + 2 * (7120 + 400));
     assert_eq!(r["underflows"], 0);
 }
 

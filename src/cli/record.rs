@@ -144,11 +144,17 @@ pub fn file_source(input: &Path) -> anyhow::Result<AirSource> {
 }
 
 /// The radio source of `m4sc record`, with what the recording says about it.
-fn device_source(
-    args: &RecordArgs,
-) -> anyhow::Result<Option<(AirSource, String, String, f64, f64)>> {
+struct RadioAir {
+    air: AirSource,
+    name: String,
+    description: String,
+    sample_rate_hz: f64,
+    center_freq_hz: f64,
+}
+
+fn device_source(args: &RecordArgs) -> anyhow::Result<RadioAir> {
     let Some(profile) = args.device.profile(args.sample_rate_hz)? else {
-        return Ok(None);
+        anyhow::bail!("no radio given: --device ARGS or --profile hw/NAME.toml");
     };
     let duration_s = match args.duration_s {
         Some(d) if d.is_finite() && d > 0.0 => d,
@@ -192,13 +198,10 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
     let mut center_freq_hz = args.recording.center_freq_hz;
     let (air, hardware, description, seed) = match &args.source.input {
         _ if radio => {
-            let Some((air, name, description, device_rate_hz, freq_hz)) = device_source(args)?
-            else {
-                unreachable!("a radio was asked for")
-            };
-            rate_hz = device_rate_hz;
-            center_freq_hz = Some(freq_hz);
-            (air, name, description, None)
+            let radio = device_source(args)?;
+            rate_hz = radio.sample_rate_hz;
+            center_freq_hz = Some(radio.center_freq_hz);
+            (radio.air, radio.name, radio.description, None)
         }
         Some(input) => (
             file_source(input)?,

@@ -173,13 +173,13 @@ fn device_source(args: &RecordArgs) -> anyhow::Result<RadioAir> {
         sample_rate_hz: rate_hz,
         max_samples: Some((duration_s * rate_hz).round() as u64),
     };
-    Ok(Some((
+    Ok(RadioAir {
         air,
         name,
         description,
-        rate_hz,
-        profile.center_freq_hz,
-    )))
+        sample_rate_hz: rate_hz,
+        center_freq_hz: profile.center_freq_hz,
+    })
 }
 
 pub fn run(args: &RecordArgs) -> anyhow::Result<()> {

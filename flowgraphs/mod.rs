@@ -2,6 +2,8 @@
 //! One file per flowgraph; every block lives under `src/blocks`.
 
 pub mod loopback;
+#[cfg(feature = "zeromq")]
+pub mod network;
 pub mod receive;
 pub mod record;
 pub mod replay;

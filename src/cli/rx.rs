@@ -13,15 +13,31 @@ use m4sc::link_metrics::{frames_dropped, mean_evm_db, EvmMean};
 use m4sc::phy::rx::{ParallelDecoder, ReceiverConfig};
 use m4sc::phy::{RxFrame, RxStats};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct RxArgs {
     /// Input file: FILE.cf32 (interleaved little-endian f32 IQ at 20 MHz) or a SigMF
     /// recording FILE.sigmf-meta (any sample rate; resampled to 20 MHz).
-    #[arg(long, short, value_name = "FILE.cf32|FILE.sigmf-meta")]
-    pub input: PathBuf,
+    #[arg(
+        long,
+        short,
+        value_name = "FILE.cf32|FILE.sigmf-meta",
+        required_unless_present = "zmq"
+    )]
+    pub input: Option<PathBuf>,
+    /// Subscribe to IQ published on this ZeroMQ address (raw complex64 at 20 MHz, GNU
+    /// Radio's ZMQ format) instead of reading a file; the stream ends after --zmq-idle-s
+    /// without data. Needs a build with the zeromq feature.
+    #[arg(long, value_name = "ADDRESS", conflicts_with_all = ["input", "record", "threads"])]
+    pub zmq: Option<String>,
+    /// With --zmq: seconds without data that end the stream.
+    #[arg(long, default_value_t = 0.5)]
+    pub zmq_idle_s: f64,
+    /// With --zmq: longest wait for the first data, in seconds.
+    #[arg(long, default_value_t = 20.0)]
+    pub zmq_wait_s: f64,
     /// Keep what was received as a SigMF recording in DIR (created if missing), named
     /// after the input, with one annotation per detection (frame kind, rate or semantic
     /// header, decode result).
@@ -98,12 +114,12 @@ struct Decoded {
 }
 
 /// Decodes through the receive (cf32) or replay (SigMF) flowgraph.
-fn decode_flowgraph(args: &RxArgs) -> anyhow::Result<Decoded> {
-    let (frames, stats) = if is_sigmf_path(&args.input) {
-        let outcome = replay(&args.input, ReceiverConfig::default())?;
+fn decode_flowgraph(input: &Path) -> anyhow::Result<Decoded> {
+    let (frames, stats) = if is_sigmf_path(input) {
+        let outcome = replay(input, ReceiverConfig::default())?;
         (outcome.frames, outcome.stats)
     } else {
-        let outcome = receive(&args.input, ReceiverConfig::default())?;
+        let outcome = receive(input, ReceiverConfig::default())?;
         (outcome.frames, outcome.stats)
     };
     Ok(decoded(&frames, stats))
@@ -122,11 +138,10 @@ fn decoded(frames: &[RxFrame], stats: RxStats) -> Decoded {
 
 /// Decodes through the record flowgraph, keeping the input as a SigMF recording in
 /// `dir`. Frames that failed the FCS are annotated but not reported as decoded.
-fn decode_recording(args: &RxArgs, dir: &std::path::Path) -> anyhow::Result<Decoded> {
+fn decode_recording(args: &RxArgs, input: &Path, dir: &Path) -> anyhow::Result<Decoded> {
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create recording folder {}: {e}", dir.display()))?;
-    let stem = args
-        .input
+    let stem = input
         .file_stem()
         .map_or("rx".into(), |s| s.to_string_lossy().into_owned());
     let output = dir.join(format!("{stem}.sigmf-meta"));
@@ -134,16 +149,11 @@ fn decode_recording(args: &RxArgs, dir: &std::path::Path) -> anyhow::Result<Deco
     let info = r.info(
         PHY_SAMPLE_RATE_HZ,
         "file",
-        format!("m4sc rx of {}", args.input.display()),
+        format!("m4sc rx of {}", input.display()),
         None,
     );
     let writer = SigmfWriter::create(&output, r.format, r.full_scale())?;
-    let outcome = record(
-        file_source(&args.input)?,
-        writer,
-        recording_receiver(),
-        &info,
-    )?;
+    let outcome = record(file_source(input)?, writer, recording_receiver(), &info)?;
     log::info!(
         "kept {} samples with {} annotations in {}",
         outcome.samples,
@@ -159,8 +169,8 @@ fn decode_recording(args: &RxArgs, dir: &std::path::Path) -> anyhow::Result<Deco
 }
 
 /// Decodes block by block on `n_threads` threads, keeping only frame summaries.
-fn decode_blocks(args: &RxArgs, n_threads: usize) -> anyhow::Result<Decoded> {
-    let mut reader = Cf32BlockReader::open(&args.input)?;
+fn decode_blocks(args: &RxArgs, input: &Path, n_threads: usize) -> anyhow::Result<Decoded> {
+    let mut reader = Cf32BlockReader::open(input)?;
     let mut decoder = ParallelDecoder::new(ReceiverConfig::default(), n_threads);
     let (mut block, mut frames) = (Vec::new(), Vec::new());
     let mut out = Decoded {
@@ -186,20 +196,27 @@ fn decode_blocks(args: &RxArgs, n_threads: usize) -> anyhow::Result<Decoded> {
 
 pub fn run(args: &RxArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    if args.threads.is_some() && is_sigmf_path(&args.input) {
-        anyhow::bail!(
-            "--threads reads cf32 files only; {} is a SigMF recording",
-            args.input.display()
-        );
-    }
-    let decoded = match (args.threads, &args.record) {
-        (Some(n), _) => decode_blocks(args, usize::from(n))?,
-        (None, Some(dir)) => decode_recording(args, dir)?,
-        (None, None) => decode_flowgraph(args)?,
+    let (input, decoded) = match (&args.zmq, &args.input) {
+        (Some(address), _) => (PathBuf::from(address), decode_zmq(args, address)?),
+        (None, Some(input)) => {
+            if args.threads.is_some() && is_sigmf_path(input) {
+                anyhow::bail!(
+                    "--threads reads cf32 files only; {} is a SigMF recording",
+                    input.display()
+                );
+            }
+            let decoded = match (args.threads, &args.record) {
+                (Some(n), _) => decode_blocks(args, input, usize::from(n))?,
+                (None, Some(dir)) => decode_recording(args, input, dir)?,
+                (None, None) => decode_flowgraph(input)?,
+            };
+            (input.clone(), decoded)
+        }
+        (None, None) => anyhow::bail!("nothing to receive: give --input FILE or --zmq ADDRESS"),
     };
     let elapsed_s = start.elapsed().as_secs_f64();
     let report = RxReport {
-        input: args.input.clone(),
+        input,
         samples: decoded.stats.samples,
         frames_decoded: decoded.frames.len(),
         frames_dropped: frames_dropped(&decoded.stats),
@@ -233,4 +250,23 @@ pub fn run(args: &RxArgs) -> anyhow::Result<()> {
             .map_or(" (flowgraph)".to_string(), |n| format!(" ({n} threads)"))
     );
     Ok(())
+}
+
+/// Decodes what a ZeroMQ publisher sends.
+#[cfg(feature = "zeromq")]
+fn decode_zmq(args: &RxArgs, address: &str) -> anyhow::Result<Decoded> {
+    use std::time::Duration;
+    let idle = Duration::from_secs_f64(args.zmq_idle_s.max(0.0));
+    let wait = Duration::from_secs_f64(args.zmq_wait_s.max(0.0));
+    let outcome =
+        m4sc::flowgraphs::network::receive_zmq(address, idle, wait, ReceiverConfig::default())?;
+    Ok(decoded(&outcome.frames, outcome.stats))
+}
+
+#[cfg(not(feature = "zeromq"))]
+fn decode_zmq(_args: &RxArgs, _address: &str) -> anyhow::Result<Decoded> {
+    anyhow::bail!(
+        "this m4sc was built without ZeroMQ: rebuild with `cargo build --release --features \
+         zeromq`"
+    )
 }

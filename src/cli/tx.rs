@@ -23,6 +23,17 @@ pub struct TxArgs {
     /// Send to this radio instead of a file (needs a build with the soapy feature).
     #[command(flatten)]
     pub device: DeviceArgs,
+    /// Publish the samples on this ZeroMQ address (e.g. tcp://127.0.0.1:5555) as raw
+    /// complex64 (GNU Radio's ZMQ format) instead of writing a file; needs a build with
+    /// the zeromq feature.
+    #[arg(long, value_name = "ADDRESS")]
+    pub zmq: Option<String>,
+    /// With --zmq: wait for this many subscribers before publishing.
+    #[arg(long, default_value_t = 1)]
+    pub zmq_subscribers: usize,
+    /// With --zmq: longest wait for the subscribers, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub zmq_wait_s: f64,
     /// Sample rate of the radio, Hz (replaces the profile's; resampled from 20 MHz).
     #[arg(long)]
     pub sample_rate_hz: Option<f64>,
@@ -105,6 +116,38 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let Some(address) = &args.zmq {
+        let wait = std::time::Duration::from_secs_f64(args.zmq_wait_s.max(0.0));
+        let outcome = publish(
+            frames,
+            tx_config,
+            channel,
+            address,
+            args.zmq_subscribers,
+            wait,
+        )?;
+        let report = TxReport {
+            output: None,
+            device: Some(address.clone()),
+            underflows: None,
+            frames_sent: outcome.frames_sent,
+            samples: outcome.samples,
+            rate_mbps: args.frames.rate.mbps(),
+            psdu_bytes: args.frames.payload_bytes,
+            semantic_frames: args.semantic.semantic_frames,
+            snr_db: args.snr_db,
+            seed: args.frames.seed,
+            elapsed_s: start.elapsed().as_secs_f64(),
+        };
+        if args.json {
+            return print_json(&report);
+        }
+        println!(
+            "published {} frames, {} samples, on {address}",
+            report.frames_sent, report.samples
+        );
+        return Ok(());
+    }
     let Some(output) = &args.output else {
         anyhow::bail!("nowhere to send: give --output FILE or a radio (--device/--profile)");
     };
@@ -162,4 +205,38 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
         output.display()
     );
     Ok(())
+}
+
+#[cfg(feature = "zeromq")]
+fn publish(
+    frames: Vec<m4sc::blocks::TxFrame>,
+    config: m4sc::blocks::TransmitterConfig,
+    channel: ChannelConfig,
+    address: &str,
+    subscribers: usize,
+    wait: std::time::Duration,
+) -> anyhow::Result<m4sc::flowgraphs::transmit::TransmitOutcome> {
+    Ok(m4sc::flowgraphs::network::transmit_zmq(
+        frames,
+        config,
+        channel,
+        address,
+        subscribers,
+        wait,
+    )?)
+}
+
+#[cfg(not(feature = "zeromq"))]
+fn publish(
+    _frames: Vec<m4sc::blocks::TxFrame>,
+    _config: m4sc::blocks::TransmitterConfig,
+    _channel: ChannelConfig,
+    _address: &str,
+    _subscribers: usize,
+    _wait: std::time::Duration,
+) -> anyhow::Result<m4sc::flowgraphs::transmit::TransmitOutcome> {
+    anyhow::bail!(
+        "this m4sc was built without ZeroMQ: rebuild with `cargo build --release --features \
+         zeromq`"
+    )
 }

@@ -37,6 +37,26 @@ pub fn design_prototype(l: u32, m: u32) -> Vec<f32> {
     kaiser_lowpass(n_taps, cutoff, kaiser_beta(STOPBAND_DB), f64::from(l))
 }
 
+/// `sum_t xs[t] h[t]` over equal-length slices, in eight independent lanes so the
+/// compiler can vectorize it.
+fn dot(xs: &[Complex32], h: &[f32]) -> Complex32 {
+    const LANES: usize = 8;
+    let (mut re, mut im) = ([0.0f32; LANES], [0.0f32; LANES]);
+    let (xc, hc) = (xs.chunks_exact(LANES), h.chunks_exact(LANES));
+    let (x_rest, h_rest) = (xc.remainder(), hc.remainder());
+    for (x, h) in xc.zip(hc) {
+        for k in 0..LANES {
+            re[k] += x[k].re * h[k];
+            im[k] += x[k].im * h[k];
+        }
+    }
+    let mut acc = Complex32::new(re.iter().sum(), im.iter().sum());
+    for (x, &h) in x_rest.iter().zip(h_rest) {
+        acc += x * h;
+    }
+    acc
+}
+
 /// Streaming `L / M` resampler; see the module documentation.
 #[derive(Debug, Clone)]
 pub struct RationalResampler {
@@ -46,6 +66,8 @@ pub struct RationalResampler {
     centre: u64,
     /// `phases[p][j] = h[p + j L]` (zero past the end), each of `taps_per_phase`.
     phases: Vec<Vec<f32>>,
+    /// `phases[p]` reversed, to run forward over a contiguous slice of input.
+    reversed: Vec<Vec<f32>>,
     taps_per_phase: usize,
     /// Input samples kept: `history[0]` has absolute index `history_start`.
     history: Vec<Complex32>,
@@ -82,18 +104,23 @@ impl RationalResampler {
         );
         let l64 = u64::from(l);
         let taps_per_phase = h.len().div_ceil(l as usize);
-        let phases = (0..l as usize)
+        let phases: Vec<Vec<f32>> = (0..l as usize)
             .map(|p| {
                 (0..taps_per_phase)
                     .map(|j| h.get(p + j * l as usize).copied().unwrap_or(0.0))
                     .collect()
             })
             .collect();
+        let reversed = phases
+            .iter()
+            .map(|ph| ph.iter().rev().copied().collect())
+            .collect();
         Self {
             l: l64,
             m: u64::from(m),
             centre: (h.len() as u64 - 1) / 2,
             phases,
+            reversed,
             taps_per_phase,
             history: Vec::new(),
             history_start: 0,
@@ -138,6 +165,14 @@ impl RationalResampler {
     fn output(&self, n: u64) -> Complex32 {
         let k = self.k_of(n);
         let (i0, p) = (k / self.l, (k % self.l) as usize);
+        let t = self.taps_per_phase as u64;
+        // Fast path: all inputs the branch needs are held, so it is one dot product over
+        // a contiguous slice.
+        if i0 + 1 >= t + self.history_start && i0 < self.history_start + self.history.len() as u64 {
+            let lo = (i0 + 1 - t - self.history_start) as usize;
+            let xs = &self.history[lo..lo + t as usize];
+            return dot(xs, &self.reversed[p]);
+        }
         let taps = &self.phases[p];
         let mut acc = Complex32::new(0.0, 0.0);
         for (j, &h) in taps.iter().enumerate() {

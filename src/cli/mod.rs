@@ -75,3 +75,16 @@ impl Cli {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn argument_definitions_are_consistent() {
+        // clap's own checks: duplicate flags between flattened option groups, bad
+        // defaults and conflicting settings fail here instead of at a user's command.
+        Cli::command().debug_assert();
+    }
+}

@@ -2,6 +2,7 @@
 //! rate, decoding at 20 MHz, overflows counted, and a device lost mid-run keeping what
 //! it delivered.
 
+use m4sc::flowgraphs::receive::receive_radio;
 use m4sc::flowgraphs::record::{record, AirSource};
 use m4sc::flowgraphs::replay::replay;
 use m4sc::io::{RecordingInfo, SampleFormat, SigmfWriter};
@@ -40,9 +41,9 @@ impl RxStream for ScriptedStream {
     }
 }
 
-#[test]
-fn a_lost_device_ends_the_run_and_keeps_what_it_delivered() {
-    // Three 12 Mb/s frames with gaps at 20 MS/s, as a 25 MS/s radio would deliver them.
+/// Three 12 Mb/s frames with gaps at 20 MS/s, as a 25 MS/s radio delivers them; and
+/// the frames.
+fn radio_air() -> (Vec<Complex32>, Vec<m4sc::blocks::TxFrame>) {
     let frames = random_data_frames(3, m4sc::phy::Rate::Mbps12, 300, 5).unwrap();
     let mut air = vec![Complex32::new(0.0, 0.0); 500];
     for (i, f) in frames.iter().enumerate() {
@@ -55,6 +56,42 @@ fn a_lost_device_ends_the_run_and_keeps_what_it_delivered() {
     up.finish(&mut air_25);
     // Scale as a device would deliver (peaks within [-1, 1]).
     air_25.iter_mut().for_each(|s| *s *= 0.25);
+    (air_25, frames)
+}
+
+#[test]
+fn receiving_from_a_radio_at_another_rate_decodes_until_it_is_lost() {
+    let (air_25, frames) = radio_air();
+    let stream = ScriptedStream {
+        samples: air_25.clone(),
+        pos: 0,
+        piece: 3000,
+        calls: 0,
+    };
+    let out = receive_radio(
+        "scripted",
+        Box::new(stream),
+        25e6,
+        None,
+        ReceiverConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        out.device_lost.as_deref(),
+        Some("scripted device: unplugged")
+    );
+    assert_eq!((out.overflows, out.samples), (1, air_25.len() as u64));
+    assert_eq!(out.frames.len(), frames.len(), "{:?}", out.stats);
+    assert_eq!(
+        out.stats.samples,
+        air_25.len() as u64 * 4 / 5,
+        "decoded at 20 MS/s"
+    );
+}
+
+#[test]
+fn a_lost_device_ends_the_run_and_keeps_what_it_delivered() {
+    let (air_25, frames) = radio_air();
 
     let dir = std::env::temp_dir().join(format!("m4sc-device-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

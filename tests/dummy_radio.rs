@@ -88,3 +88,17 @@ fn a_profile_with_an_unknown_driver_fails_naming_the_device() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("driver=nosuchradio"), "{stderr}");
 }
+
+#[test]
+fn receiving_from_the_dummy_radio_reports_its_samples() {
+    let r = json(&m4sc(&[
+        "rx",
+        "--device",
+        "driver=dummy",
+        "--duration-s",
+        "0.005",
+        "--json",
+    ]));
+    assert_eq!(r["samples"], 100_000, "5 ms at 20 MS/s");
+    assert_eq!(r["frames_decoded"], 0, "the dummy radio receives zeros");
+}

@@ -1,11 +1,12 @@
 //! `m4sc rx`: decode a cf32 file or a SigMF recording, optionally keeping what was
 //! received as an annotated SigMF recording.
 
+use super::device_args::{open_rx_stream, DeviceArgs};
 use super::record::{file_source, recording_receiver};
 use super::recording_args::RecordingArgs;
 use super::report::{fmt_opt, print_json};
 use clap::Args;
-use m4sc::flowgraphs::receive::receive;
+use m4sc::flowgraphs::receive::{receive, receive_radio};
 use m4sc::flowgraphs::record::record;
 use m4sc::flowgraphs::replay::replay;
 use m4sc::io::{is_sigmf_path, Cf32BlockReader, SigmfWriter, PHY_SAMPLE_RATE_HZ};
@@ -20,13 +21,17 @@ use std::time::Instant;
 pub struct RxArgs {
     /// Input file: FILE.cf32 (interleaved little-endian f32 IQ at 20 MHz) or a SigMF
     /// recording FILE.sigmf-meta (any sample rate; resampled to 20 MHz).
-    #[arg(
-        long,
-        short,
-        value_name = "FILE.cf32|FILE.sigmf-meta",
-        required_unless_present = "zmq"
-    )]
+    #[arg(long, short, value_name = "FILE.cf32|FILE.sigmf-meta")]
     pub input: Option<PathBuf>,
+    /// Receive from this radio instead (needs a build with the soapy feature).
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// Sample rate of the radio, Hz (replaces the profile's; resampled to 20 MHz).
+    #[arg(long)]
+    pub sample_rate_hz: Option<f64>,
+    /// How long to receive from a radio, in seconds.
+    #[arg(long)]
+    pub duration_s: Option<f64>,
     /// Subscribe to IQ published on this ZeroMQ address (raw complex64 at 20 MHz, GNU
     /// Radio's ZMQ format) instead of reading a file; the stream ends after --zmq-idle-s
     /// without data. Needs a build with the zeromq feature.
@@ -196,7 +201,19 @@ fn decode_blocks(args: &RxArgs, input: &Path, n_threads: usize) -> anyhow::Resul
 
 pub fn run(args: &RxArgs) -> anyhow::Result<()> {
     let start = Instant::now();
+    let radio = args.device.profile(args.sample_rate_hz)?;
     let (input, decoded) = match (&args.zmq, &args.input) {
+        _ if radio.is_some() => {
+            if args.input.is_some() || args.zmq.is_some() || args.record.is_some() {
+                anyhow::bail!(
+                    "a radio is its own input: drop --input, --zmq and --record (use m4sc \
+                     record to keep what a radio receives)"
+                );
+            }
+            let profile = radio.as_ref().expect("checked");
+            let (decoded, name) = decode_radio(args, profile)?;
+            (PathBuf::from(name), decoded)
+        }
         (Some(address), _) => (PathBuf::from(address), decode_zmq(args, address)?),
         (None, Some(input)) => {
             if args.threads.is_some() && is_sigmf_path(input) {
@@ -212,7 +229,10 @@ pub fn run(args: &RxArgs) -> anyhow::Result<()> {
             };
             (input.clone(), decoded)
         }
-        (None, None) => anyhow::bail!("nothing to receive: give --input FILE or --zmq ADDRESS"),
+        (None, None) => anyhow::bail!(
+            "nothing to receive: give --input FILE, --zmq ADDRESS, or a radio (--device ARGS or \
+             --profile hw/NAME.toml)"
+        ),
     };
     let elapsed_s = start.elapsed().as_secs_f64();
     let report = RxReport {
@@ -269,4 +289,32 @@ fn decode_zmq(_args: &RxArgs, _address: &str) -> anyhow::Result<Decoded> {
         "this m4sc was built without ZeroMQ: rebuild with `cargo build --release --features \
          zeromq`"
     )
+}
+
+/// Decodes what a radio receives for --duration-s; returns the frames and the radio's
+/// name. A lost radio is an error, after the count of frames decoded before it is
+/// logged.
+fn decode_radio(
+    args: &RxArgs,
+    profile: &m4sc::radio::DeviceProfile,
+) -> anyhow::Result<(Decoded, String)> {
+    let duration_s = match args.duration_s {
+        Some(d) if d.is_finite() && d > 0.0 => d,
+        _ => anyhow::bail!("receiving from a radio needs --duration-s (a positive number)"),
+    };
+    let rate = profile.sample_rate_hz;
+    let (stream, name) = open_rx_stream(profile)?;
+    let max_samples = Some((duration_s * rate).round() as u64);
+    let out = receive_radio(&name, stream, rate, max_samples, ReceiverConfig::default())?;
+    if out.overflows > 0 {
+        log::warn!("{name}: {} receive overflows", out.overflows);
+    }
+    if let Some(reason) = &out.device_lost {
+        log::warn!(
+            "{name}: {} frames decoded before the radio was lost",
+            out.frames.len()
+        );
+        anyhow::bail!("radio lost: {reason}");
+    }
+    Ok((decoded(&out.frames, out.stats), name))
 }

@@ -1,5 +1,13 @@
 //! Flowgraphs: the wiring of blocks into the chains the command-line tool runs.
 //! One file per flowgraph; every block lives under `src/blocks`.
+//!
+//! Each flowgraph adds its blocks downstream first and its sources last. FutureSDR
+//! 0.0.40 initializes blocks in the order they were added and lets a block work as soon
+//! as it is initialized; a block that is told its input ended before it received its
+//! own initialization drops the notice and then waits forever. A source that finishes
+//! quickly (a short file, a radio that is lost at once) could do that to a block added
+//! after it. Added last, a source starts only after every block downstream has its
+//! initialization queued ahead of any end-of-input notice.
 
 pub mod loopback;
 #[cfg(feature = "zeromq")]

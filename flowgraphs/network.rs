@@ -33,10 +33,11 @@ pub fn transmit_zmq(
 ) -> Result<TransmitOutcome, FlowgraphError> {
     let simulator = ChannelSimulator::new(channel)?;
 
+    // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
-    let transmitter = FrameTransmitter::new(config, frames);
-    let channel = ChannelModel::new(simulator);
-    let publisher = ZmqPubSink::new(address, subscribers, wait);
+    let publisher = fg.add(ZmqPubSink::new(address, subscribers, wait));
+    let channel = fg.add(ChannelModel::new(simulator));
+    let transmitter = fg.add(FrameTransmitter::new(config, frames));
     connect!(fg, transmitter > channel > publisher);
 
     let fg = runtime().run(fg)?;
@@ -59,9 +60,9 @@ pub fn receive_zmq(
     config: ReceiverConfig,
 ) -> Result<ReceiveOutcome, FlowgraphError> {
     let mut fg = Flowgraph::new();
-    let subscriber = ZmqSubSource::new(address, idle, wait);
-    let receiver = FrameReceiver::new(config);
-    let frames = FrameSink::new();
+    let frames = fg.add(FrameSink::new());
+    let receiver = fg.add(FrameReceiver::new(config));
+    let subscriber = fg.add(ZmqSubSource::new(address, idle, wait));
     connect!(fg, subscriber > receiver | frames);
 
     let mut fg = runtime().run(fg)?;

@@ -30,10 +30,11 @@ pub struct ReceiveOutcome {
 pub fn receive(path: &Path, config: ReceiverConfig) -> Result<ReceiveOutcome, FlowgraphError> {
     cf32_len_samples(path)?;
 
+    // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
-    let file = Cf32Source::new(path);
-    let receiver = FrameReceiver::new(config);
-    let frames = FrameSink::new();
+    let frames = fg.add(FrameSink::new());
+    let receiver = fg.add(FrameReceiver::new(config));
+    let file = fg.add(Cf32Source::new(path));
     connect!(fg, file > receiver | frames);
 
     let mut fg = runtime().run(fg)?;
@@ -67,15 +68,20 @@ pub fn receive_radio(
     let (l, m) = resample_ratio(sample_rate_hz, PHY_SAMPLE_RATE_HZ)
         .map_err(|e| FlowgraphError::RecordingRate(format!("{name}: {e}")))?;
 
+    // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
-    let radio = fg.add(DeviceSource::new(name, stream, max_samples));
-    let receiver = fg.add(FrameReceiver::new(config));
     let frames = fg.add(FrameSink::new());
-    if l != m {
-        let resampler = Resampler::new(RationalResampler::new(l, m));
-        connect!(fg, radio > resampler > receiver | frames);
-    } else {
-        connect!(fg, radio > receiver | frames);
+    let receiver = fg.add(FrameReceiver::new(config));
+    connect!(fg, receiver | frames);
+    let resampler = (l != m).then(|| fg.add(Resampler::new(RationalResampler::new(l, m))));
+    let radio = fg.add(DeviceSource::new(name, stream, max_samples));
+    match resampler {
+        Some(resampler) => {
+            connect!(fg, radio > resampler > receiver);
+        }
+        None => {
+            connect!(fg, radio > receiver);
+        }
     }
 
     let mut fg = runtime().run(fg)?;

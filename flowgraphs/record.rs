@@ -95,28 +95,41 @@ pub fn record(
     let (lr, mr) = ratio(rate_hz)?;
     let (lx, mx) = ratio(PHY_SAMPLE_RATE_HZ)?;
 
+    // Downstream blocks first, the air source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
     let sink = fg.add(SigmfSink::new(writer));
-    let receiver = fg.add(FrameReceiver::new(rx_config).recording_detections());
     let decoded = fg.add(FrameSink::new());
+    let receiver = fg.add(FrameReceiver::new(rx_config).recording_detections());
     connect!(fg, receiver | decoded);
+    let to_recording = (lr != mr).then(|| fg.add(Resampler::new(RationalResampler::new(lr, mr))));
+    let to_receiver = (lx != mx).then(|| fg.add(Resampler::new(RationalResampler::new(lx, mx))));
+    if let Some(resampler) = to_recording {
+        connect!(fg, resampler > sink);
+    }
+    if let Some(resampler) = to_receiver {
+        connect!(fg, resampler > receiver);
+    }
     let mut transmitter = None;
     let mut device = None;
     // The air goes to the recording and to the receiver, each through a resampler
     // when its rate differs from the air's.
     macro_rules! tee {
         ($src:ident) => {
-            if lr != mr {
-                let resampler = Resampler::new(RationalResampler::new(lr, mr));
-                connect!(fg, $src > resampler > sink);
-            } else {
-                connect!(fg, $src > sink);
+            match to_recording {
+                Some(resampler) => {
+                    connect!(fg, $src > resampler);
+                }
+                None => {
+                    connect!(fg, $src > sink);
+                }
             }
-            if lx != mx {
-                let resampler = Resampler::new(RationalResampler::new(lx, mx));
-                connect!(fg, $src > resampler > receiver);
-            } else {
-                connect!(fg, $src > receiver);
+            match to_receiver {
+                Some(resampler) => {
+                    connect!(fg, $src > resampler);
+                }
+                None => {
+                    connect!(fg, $src > receiver);
+                }
             }
         };
     }
@@ -136,10 +149,10 @@ pub fn record(
             channel,
         } => {
             let simulator = ChannelSimulator::new(channel)?;
-            let tx = fg.add(FrameTransmitter::new(tx_config, frames));
             let channel = fg.add(ChannelModel::new(simulator));
-            connect!(fg, tx > channel);
             tee!(channel);
+            let tx = fg.add(FrameTransmitter::new(tx_config, frames));
+            connect!(fg, tx > channel);
             transmitter = Some(tx);
         }
         AirSource::Device {

@@ -30,10 +30,11 @@ pub fn replay(path: &Path, config: ReceiverConfig) -> Result<ReplayOutcome, Flow
     let meta = reader.recording().meta().clone();
     let recorded_samples = reader.recording().len_samples();
 
+    // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
-    let recording = SigmfSource::new(reader);
-    let receiver = FrameReceiver::new(config);
-    let frames = FrameSink::new();
+    let frames = fg.add(FrameSink::new());
+    let receiver = fg.add(FrameReceiver::new(config));
+    let recording = fg.add(SigmfSource::new(reader));
     connect!(fg, recording > receiver | frames);
 
     let mut fg = runtime().run(fg)?;

@@ -43,10 +43,11 @@ pub fn transmit(
 ) -> Result<TransmitOutcome, FlowgraphError> {
     let simulator = ChannelSimulator::new(channel)?;
 
+    // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
-    let transmitter = FrameTransmitter::new(config, frames);
-    let channel = ChannelModel::new(simulator);
-    let file = Cf32Sink::new(path);
+    let file = fg.add(Cf32Sink::new(path));
+    let channel = fg.add(ChannelModel::new(simulator));
+    let transmitter = fg.add(FrameTransmitter::new(config, frames));
     connect!(fg, transmitter > channel > file);
 
     let fg = runtime().run(fg)?;
@@ -74,9 +75,9 @@ pub fn transmit_sigmf(
     let sent = frames.clone();
 
     let mut fg = Flowgraph::new();
-    let transmitter = FrameTransmitter::new(config, frames);
-    let channel = ChannelModel::new(simulator);
-    let recording = SigmfSink::new(writer);
+    let recording = fg.add(SigmfSink::new(writer));
+    let channel = fg.add(ChannelModel::new(simulator));
+    let transmitter = fg.add(FrameTransmitter::new(config, frames));
     connect!(fg, transmitter > channel > recording);
 
     let mut fg = runtime().run(fg)?;
@@ -130,13 +131,16 @@ pub fn transmit_radio(
         .map_err(|e| FlowgraphError::RecordingRate(format!("{name}: {e}")))?;
 
     let mut fg = Flowgraph::new();
-    let transmitter = fg.add(FrameTransmitter::new(config, frames));
     let radio = fg.add(DeviceSink::new(name, stream, scale));
-    if l != m {
-        let resampler = Resampler::new(RationalResampler::new(l, m));
-        connect!(fg, transmitter > resampler > radio);
-    } else {
-        connect!(fg, transmitter > radio);
+    let resampler = (l != m).then(|| fg.add(Resampler::new(RationalResampler::new(l, m))));
+    let transmitter = fg.add(FrameTransmitter::new(config, frames));
+    match resampler {
+        Some(resampler) => {
+            connect!(fg, transmitter > resampler > radio);
+        }
+        None => {
+            connect!(fg, transmitter > radio);
+        }
     }
 
     let fg = runtime().run(fg)?;

@@ -187,3 +187,35 @@ fn a_duration_limit_stops_a_stream_that_never_ends() {
     assert!(outcome.frames.is_empty() && outcome.meta.annotations.is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_radio_lost_at_once_still_ends_the_run() {
+    // A source that finishes before the blocks after it are initialized must not leave
+    // them waiting (see the `flowgraphs` module documentation). Eight threads run short
+    // flowgraphs through the resampler at once, so that initialization is slow; every
+    // run must end within 30 s and report the loss.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let runs_per_thread = 15;
+    for _ in 0..8 {
+        let done_tx = done_tx.clone();
+        std::thread::spawn(move || {
+            for _ in 0..runs_per_thread {
+                let stream = ScriptedStream {
+                    samples: vec![Complex32::new(0.0, 0.0); 50],
+                    pos: 0,
+                    piece: 50,
+                    calls: 1,
+                };
+                let config = ReceiverConfig::default();
+                let out = receive_radio("brief", Box::new(stream), 25e6, None, config);
+                let _ = done_tx.send(out.map(|o| o.device_lost.is_some()));
+            }
+        });
+    }
+    for run in 0..8 * runs_per_thread {
+        let lost = done_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{run} runs finished, the others hang"));
+        assert!(lost.unwrap(), "the loss must be reported");
+    }
+}

@@ -142,10 +142,11 @@ mod tests {
         direct.finish(&mut expected);
         assert_eq!(expected.len(), 62_502, "ceil(50001 * 5 / 4)");
 
+        // Sink first, source last (see the `flowgraphs` module documentation).
         let mut fg = Flowgraph::new();
-        let src = VectorSource::<Complex32>::new(x);
-        let resampler = Resampler::new(RationalResampler::new(5, 4));
-        let snk = VectorSink::<Complex32>::new(1 << 16);
+        let snk = fg.add(VectorSink::<Complex32>::new(1 << 16));
+        let resampler = fg.add(Resampler::new(RationalResampler::new(5, 4)));
+        let src = fg.add(VectorSource::<Complex32>::new(x));
         connect!(fg, src > resampler > snk);
         futuresdr::runtime::config::set("ctrlport_enable", "false");
         let fg = Runtime::new().run(fg)?;

@@ -33,11 +33,12 @@ pub fn loopback(
 ) -> Result<LoopbackOutcome, FlowgraphError> {
     let simulator = ChannelSimulator::new(channel)?;
 
+    // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
-    let transmitter = FrameTransmitter::new(tx_config, frames);
-    let channel = ChannelModel::new(simulator);
-    let receiver = FrameReceiver::new(rx_config);
-    let decoded = FrameSink::new();
+    let decoded = fg.add(FrameSink::new());
+    let receiver = fg.add(FrameReceiver::new(rx_config));
+    let channel = fg.add(ChannelModel::new(simulator));
+    let transmitter = fg.add(FrameTransmitter::new(tx_config, frames));
     connect!(fg, transmitter > channel > receiver | decoded);
 
     let mut fg = runtime().run(fg)?;

@@ -8,6 +8,8 @@ pub mod io;
 pub mod link_metrics;
 pub mod phy;
 pub mod plot;
+pub mod radio;
+pub mod resample;
 pub mod semantic;
 pub mod traffic;
 

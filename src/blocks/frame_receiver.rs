@@ -1,7 +1,7 @@
 //! Samples in, decoded frames out: the OFDM receiver as a stream sink with a
 //! message output.
 
-use crate::phy::rx::{Receiver, ReceiverConfig};
+use crate::phy::rx::{Outcome, Receiver, ReceiverConfig};
 use crate::phy::{RxFrame, RxStats};
 use futuresdr::runtime::dev::prelude::*;
 use log::debug;
@@ -72,6 +72,19 @@ where
             frames_posted: 0,
             input: super::large_input(),
         }
+    }
+
+    /// Also keeps the position and outcome of every detection, readable after the run
+    /// with [`FrameReceiver::detections`] (for annotating recordings).
+    pub fn recording_detections(mut self) -> Self {
+        self.receiver.record_events();
+        self
+    }
+
+    /// Detection position (STF trigger) and outcome of each detection, when enabled
+    /// with [`FrameReceiver::recording_detections`].
+    pub fn detections(&self) -> &[(u64, Outcome)] {
+        self.receiver.detections()
     }
 
     /// The receiver's counters (samples, detections, drops by cause, frames).

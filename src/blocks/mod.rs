@@ -3,18 +3,36 @@
 pub mod cf32_sink;
 pub mod cf32_source;
 pub mod channel_model;
+pub mod device_sink;
+pub mod device_source;
 pub mod frame_receiver;
 pub mod frame_sink;
 pub mod frame_transmitter;
+pub mod resampler;
+pub mod sigmf_sink;
+pub mod sigmf_source;
 pub mod tx_frame;
+#[cfg(feature = "zeromq")]
+pub mod zmq_pub_sink;
+#[cfg(feature = "zeromq")]
+pub mod zmq_sub_source;
 
 pub use cf32_sink::Cf32Sink;
 pub use cf32_source::Cf32Source;
 pub use channel_model::ChannelModel;
+pub use device_sink::DeviceSink;
+pub use device_source::DeviceSource;
 pub use frame_receiver::FrameReceiver;
 pub use frame_sink::FrameSink;
 pub use frame_transmitter::{FrameTransmitter, TransmitterConfig};
+pub use resampler::Resampler;
+pub use sigmf_sink::SigmfSink;
+pub use sigmf_source::SigmfSource;
 pub use tx_frame::{scrambler_seed_for, TxFrame};
+#[cfg(feature = "zeromq")]
+pub use zmq_pub_sink::ZmqPubSink;
+#[cfg(feature = "zeromq")]
+pub use zmq_sub_source::ZmqSubSource;
 
 /// Name of the stream tag marking the first preamble sample of each burst, set by
 /// [`FrameTransmitter`] and read by [`ChannelModel`]. The tag is a

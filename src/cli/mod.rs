@@ -1,12 +1,17 @@
 //! Command-line interface: argument definitions and one module per subcommand.
 
 pub mod args;
+pub mod device_args;
 pub mod eval;
 pub mod loopback;
 pub mod per_sweep;
 pub mod prepare_data;
+pub mod record;
+pub mod recording_args;
+pub mod replay;
 pub mod report;
 pub mod rx;
+pub mod semantic_args;
 pub mod train;
 pub mod tx;
 
@@ -27,8 +32,17 @@ pub enum Command {
     Loopback(loopback::LoopbackArgs),
     /// Encode random data frames and write the baseband samples to a cf32 file.
     Tx(tx::TxArgs),
-    /// Decode every frame in a cf32 file and report what was received and dropped.
+    /// Decode every frame in a cf32 file or SigMF recording and report what was received
+    /// and dropped (--record DIR keeps it as an annotated SigMF recording).
     Rx(rx::RxArgs),
+    /// Record a file or the channel simulator into an annotated SigMF recording.
+    #[command(long_about = record::LONG_ABOUT)]
+    Record(record::RecordArgs),
+    /// List the radios SoapySDR finds, or check a device profile (--profile).
+    Devices(device_args::DevicesArgs),
+    /// Decode a SigMF recording and report frames decoded and lost against its annotations.
+    #[command(long_about = replay::LONG_ABOUT)]
+    Replay(replay::ReplayArgs),
     /// Measure packet and bit error rate against SNR for each data rate.
     #[command(long_about = per_sweep::LONG_ABOUT)]
     PerSweep(per_sweep::PerSweepArgs),
@@ -50,11 +64,27 @@ impl Cli {
             Command::Loopback(args) => loopback::run(&args),
             Command::Tx(args) => tx::run(&args),
             Command::Rx(args) => rx::run(&args),
+            Command::Record(args) => record::run(&args),
+            Command::Replay(args) => replay::run(&args),
+            Command::Devices(args) => device_args::run_devices(&args),
             Command::PerSweep(args) => per_sweep::run(&args),
             Command::PrepareData(args) => prepare_data::run(&args),
             Command::Train(args) => train::run(&args),
             Command::Eval(args) => eval::run_eval(&args),
             Command::EvalSweep(args) => eval::run_sweep(&args),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn argument_definitions_are_consistent() {
+        // clap's own checks: duplicate flags between flattened option groups, bad
+        // defaults and conflicting settings fail here instead of at a user's command.
+        Cli::command().debug_assert();
     }
 }

@@ -29,7 +29,7 @@ mod test_support;
 pub mod viterbi;
 
 pub use parallel::{decode_parallel, ParallelDecoder};
-pub use receiver::{Receiver, ReceiverConfig};
+pub use receiver::{Outcome, Receiver, ReceiverConfig};
 pub use viterbi::ViterbiDecoder;
 
 #[cfg(test)]

@@ -70,7 +70,7 @@ pub(crate) fn is_finite(s: Complex32) -> bool {
 
 /// What happened to one detection, for the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
+pub enum Outcome {
     SyncFailure,
     SignalError,
     HeaderError,
@@ -81,6 +81,19 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
+    /// Short name of the outcome: `sync-failure`, `signal-error`, `header-error`,
+    /// `fcs-error`, `truncated`, or `ok` for a frame handed up.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::SyncFailure => "sync-failure",
+            Outcome::SignalError => "signal-error",
+            Outcome::HeaderError => "header-error",
+            Outcome::FcsError => "fcs-error",
+            Outcome::Truncated => "truncated",
+            Outcome::Data | Outcome::Semantic => "ok",
+        }
+    }
+
     pub(crate) fn count(self, stats: &mut RxStats) {
         stats.detected += 1;
         let c = match self {
@@ -141,9 +154,10 @@ impl Receiver {
         }
     }
 
-    /// Records every detection's outcome and the detector's canonical positions, for
-    /// stitching receivers that ran over neighbouring parts of one recording.
-    pub(crate) fn record_events(&mut self) {
+    /// Records every detection's outcome (read with [`Receiver::detections`]) and the
+    /// detector's canonical positions, for annotating recordings and for stitching
+    /// receivers that ran over neighbouring parts of one recording.
+    pub fn record_events(&mut self) {
         self.events = Some(Vec::new());
         self.detector.record_canonical();
     }
@@ -160,7 +174,12 @@ impl Receiver {
         self.detector.canonical_positions()
     }
 
-    /// Detection position (STF trigger) and outcome of each detection so far.
+    /// Detection position (STF trigger) and outcome of each detection so far, when
+    /// recording ([`Receiver::record_events`]); empty otherwise.
+    pub fn detections(&self) -> &[(u64, Outcome)] {
+        self.events()
+    }
+
     pub(crate) fn events(&self) -> &[(u64, Outcome)] {
         self.events.as_deref().unwrap_or(&[])
     }

@@ -1,0 +1,180 @@
+//! The synthetic recordings in `captures/`: each replays to exactly the frames its seed
+//! sent, and `captures/make_captures.sh` regenerates each byte for byte.
+
+use m4sc::blocks::TxFrame;
+use m4sc::flowgraphs::replay::replay;
+use m4sc::phy::rx::ReceiverConfig;
+use m4sc::phy::{Rate, RxFrame};
+use m4sc::traffic::{random_data_frames, random_semantic_frames, semantic_seed};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What one capture holds, as `captures/make_captures.sh` made it.
+struct Capture {
+    name: &'static str,
+    datatype: &'static str,
+    sample_rate_hz: f64,
+    seed: u64,
+    data_frames: usize,
+    rate: Rate,
+    psdu_bytes: usize,
+    semantic_frames: usize,
+    semantic_symbols: usize,
+}
+
+const CAPTURES: [Capture; 3] = [
+    Capture {
+        name: "data_6mbps_multipath",
+        datatype: "ci16_le",
+        sample_rate_hz: 20e6,
+        seed: 11,
+        data_frames: 6,
+        rate: Rate::Mbps6,
+        psdu_bytes: 300,
+        semantic_frames: 0,
+        semantic_symbols: 480,
+    },
+    Capture {
+        name: "data_54mbps_awgn_ci8",
+        datatype: "ci8",
+        sample_rate_hz: 20e6,
+        seed: 12,
+        data_frames: 8,
+        rate: Rate::Mbps54,
+        psdu_bytes: 500,
+        semantic_frames: 0,
+        semantic_symbols: 480,
+    },
+    Capture {
+        name: "semantic_multipath_25msps",
+        datatype: "ci16_le",
+        sample_rate_hz: 25e6,
+        seed: 13,
+        data_frames: 2,
+        rate: Rate::Mbps12,
+        psdu_bytes: 200,
+        semantic_frames: 4,
+        semantic_symbols: 480,
+    },
+];
+
+fn captures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures")
+}
+
+impl Capture {
+    fn sent(&self) -> Vec<TxFrame> {
+        let mut frames =
+            random_data_frames(self.data_frames, self.rate, self.psdu_bytes, self.seed).unwrap();
+        frames.extend(
+            random_semantic_frames(
+                self.semantic_frames,
+                self.semantic_symbols,
+                semantic_seed(self.seed),
+            )
+            .unwrap(),
+        );
+        frames
+    }
+}
+
+#[test]
+fn each_capture_replays_to_the_frames_its_seed_sent() {
+    for c in &CAPTURES {
+        let path = captures_dir().join(format!("{}.sigmf-meta", c.name));
+        let outcome =
+            replay(&path, ReceiverConfig::default()).unwrap_or_else(|e| panic!("{}: {e}", c.name));
+        let g = &outcome.meta.global;
+        assert_eq!(g.datatype, c.datatype, "{}", c.name);
+        assert_eq!(g.sample_rate_hz, c.sample_rate_hz, "{}", c.name);
+        assert_eq!(g.seed, Some(c.seed), "{}", c.name);
+        let sent = c.sent();
+        assert_eq!(
+            outcome.frames.len(),
+            sent.len(),
+            "{}: decoded {} of {} frames ({:?})",
+            c.name,
+            outcome.frames.len(),
+            sent.len(),
+            outcome.stats
+        );
+        assert_eq!(
+            outcome.stats.detected,
+            sent.len() as u64,
+            "{}: spurious detections",
+            c.name
+        );
+        for (i, (rx, tx)) in outcome.frames.iter().zip(&sent).enumerate() {
+            match (rx, tx) {
+                (RxFrame::Data(r), TxFrame::Data { psdu, rate }) => {
+                    assert!(r.fcs_ok, "{} frame {i}: FCS", c.name);
+                    assert_eq!(r.rate, *rate, "{} frame {i}: rate", c.name);
+                    assert_eq!(&r.psdu, psdu, "{} frame {i}: payload differs", c.name);
+                }
+                (RxFrame::Semantic(r), TxFrame::Semantic { header, symbols }) => {
+                    assert_eq!(&r.header, header, "{} frame {i}: header", c.name);
+                    // The errors of the equalized symbols must be what the receiver's
+                    // per-subcarrier noise estimate says (mean |r - s|^2 / noise_var near
+                    // 1.2: channel noise plus the 0.22 the estimates add), so a faded
+                    // subcarrier is flagged, not hidden; and few QPSK decisions may flip.
+                    let n = symbols.len();
+                    let z = (0..n)
+                        .map(|k| (r.symbols[k] - symbols[k]).norm_sqr() / r.noise_var_of(k))
+                        .sum::<f32>()
+                        / n as f32;
+                    assert!(
+                        (0.7..2.0).contains(&z),
+                        "{} frame {i}: normalized symbol error {z:.2}",
+                        c.name
+                    );
+                    let flipped = (0..n)
+                        .filter(|&k| {
+                            let (a, b) = (r.symbols[k], symbols[k]);
+                            a.re.signum() != b.re.signum() || a.im.signum() != b.im.signum()
+                        })
+                        .count();
+                    assert!(
+                        flipped * 20 < n,
+                        "{} frame {i}: {flipped} of {n} QPSK decisions wrong",
+                        c.name
+                    );
+                }
+                (r, t) => panic!("{} frame {i}: kind differs: got {r:?}, sent {t:?}", c.name),
+            }
+        }
+        // Every annotation of the recording claims a frame decoded ok there.
+        let ok = outcome
+            .meta
+            .annotations
+            .iter()
+            .filter(|a| a.decode.as_deref() == Some("ok"));
+        assert_eq!(ok.count(), sent.len(), "{}: annotations", c.name);
+    }
+}
+
+#[test]
+fn the_script_regenerates_every_capture_byte_for_byte() {
+    let out = std::env::temp_dir().join(format!("m4sc-captures-{}", std::process::id()));
+    let status = Command::new("bash")
+        .arg(captures_dir().join("make_captures.sh"))
+        .arg(&out)
+        .env("M4SC", env!("CARGO_BIN_EXE_m4sc"))
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("bash must start");
+    assert!(status.success(), "make_captures.sh failed");
+    for c in &CAPTURES {
+        for ext in ["sigmf-meta", "sigmf-data"] {
+            let file = format!("{}.{ext}", c.name);
+            let shipped = std::fs::read(captures_dir().join(&file)).unwrap();
+            let made = std::fs::read(out.join(&file)).unwrap();
+            assert!(shipped.len() < 1 << 20, "{file} must stay under 1 MiB");
+            assert!(
+                made == shipped,
+                "{file}: regenerated file differs from the shipped one"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}

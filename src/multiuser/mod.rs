@@ -3,3 +3,4 @@
 
 pub mod symbol_interleaver;
 pub mod sharing_map;
+pub mod sharing;

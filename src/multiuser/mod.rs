@@ -4,3 +4,5 @@
 pub mod symbol_interleaver;
 pub mod sharing_map;
 pub mod sharing;
+pub mod framer;
+pub mod deframer;

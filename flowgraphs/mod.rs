@@ -2,6 +2,7 @@
 //! One file per flowgraph; every block lives under `src/blocks`.
 
 pub mod loopback;
+pub mod multiuser_loopback;
 pub mod receive;
 pub mod transmit;
 

@@ -6,3 +6,4 @@ pub mod sharing_map;
 pub mod sharing;
 pub mod framer;
 pub mod deframer;
+pub mod scenario;

@@ -175,7 +175,9 @@ mod tests {
             destination,
             task: 3,
             message_id: id,
-            symbols: (0..n).map(|i| Complex32::new(i as f32, -(id as f32))).collect(),
+            symbols: (0..n)
+                .map(|i| Complex32::new(i as f32, -(id as f32)))
+                .collect(),
         }
     }
 
@@ -220,7 +222,10 @@ mod tests {
         for chunk in sent.symbols.chunks(300) {
             expected_nv.extend(positions(chunk.len()).iter().map(|&p| (p % N_DATA) as f32));
         }
-        assert_eq!(m.noise_var, expected_nv, "noise variance follows the carrying subcarrier");
+        assert_eq!(
+            m.noise_var, expected_nv,
+            "noise variance follows the carrying subcarrier"
+        );
         assert_eq!(m.frame_snr_db, vec![20.0; 4]);
     }
 
@@ -235,7 +240,11 @@ mod tests {
             }
         }
         let out = d.finish();
-        assert_eq!(out.messages.len(), 1, "only the unfragmented message is complete");
+        assert_eq!(
+            out.messages.len(),
+            1,
+            "only the unfragmented message is complete"
+        );
         assert_eq!(out.messages[0].header.message_id, 10);
         assert_eq!(
             out.incomplete,
@@ -256,24 +265,40 @@ mod tests {
         assert!(d.push(&received(&public[0])));
         assert!(d.push(&received(&mine[0])));
         assert!(!d.push(&received(&theirs[0])));
-        assert!(!d.push(&received(&mine[0])), "a repeated fragment is dropped");
+        assert!(
+            !d.push(&received(&mine[0])),
+            "a repeated fragment is dropped"
+        );
         let out = d.finish();
         let ids: Vec<u16> = out.messages.iter().map(|m| m.header.message_id).collect();
         assert_eq!(ids, vec![1, 2], "never another user's message");
-        assert_eq!((out.frames_kept, out.frames_ignored, out.frames_rejected), (3, 1, 1));
+        assert_eq!(
+            (out.frames_kept, out.frames_ignored, out.frames_rejected),
+            (3, 1, 1)
+        );
     }
 
     #[test]
     fn framing_refuses_what_it_cannot_send() {
         let m = message(MessageKind::PrivateWhole, 1, 4, 300);
-        assert!(matches!(frame_message(&m, 0), Err(FramingError::FrameSize { .. })));
+        assert!(matches!(
+            frame_message(&m, 0),
+            Err(FramingError::FrameSize { .. })
+        ));
         assert_eq!(
             frame_message(&m, 1).unwrap_err(),
-            FramingError::TooManyFragments { id: 4, n: 300, frames: 300 }
+            FramingError::TooManyFragments {
+                id: 4,
+                n: 300,
+                frames: 300
+            }
         );
         let empty = message(MessageKind::PrivateWhole, 1, 5, 0);
         assert_eq!(frame_message(&empty, 10), Err(FramingError::Empty(5)));
         let to_all = message(MessageKind::PrivateRest, BROADCAST, 6, 10);
-        assert_eq!(frame_message(&to_all, 10), Err(FramingError::Destination(BROADCAST)));
+        assert_eq!(
+            frame_message(&to_all, 10),
+            Err(FramingError::Destination(BROADCAST))
+        );
     }
 }

@@ -8,8 +8,8 @@
 
 use super::symbol_interleaver::interleave;
 use crate::blocks::TxFrame;
-use crate::phy::tx::semantic_frame::MAX_PAYLOAD_OFDM_SYMBOLS;
 use crate::phy::subcarriers::N_DATA;
+use crate::phy::tx::semantic_frame::MAX_PAYLOAD_OFDM_SYMBOLS;
 use crate::phy::{SemanticHeader, StreamKind, BROADCAST};
 use num_complex::Complex32;
 

@@ -3,7 +3,7 @@
 //! A scenario is a TOML file:
 //!
 //! ```toml
-//! similarity_threshold = 0.95     # optional: cosine similarity for sharing a token
+//! similarity_threshold = 0.98     # optional: cosine similarity for sharing a token
 //! max_symbols_per_frame = 480     # optional: longer messages are fragmented
 //!
 //! [[user]]
@@ -26,7 +26,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// Cosine similarity above which tokens of different contents are shared by default.
-pub const DEFAULT_SIMILARITY_THRESHOLD: f32 = 0.95;
+pub const DEFAULT_SIMILARITY_THRESHOLD: f32 = 0.98;
 /// Channel symbols per frame by default: 10 payload OFDM symbols.
 pub const DEFAULT_MAX_SYMBOLS_PER_FRAME: usize = 480;
 
@@ -202,8 +202,7 @@ impl Scenario {
                 message,
             };
             let name_ok = !u.name.is_empty()
-                && u
-                    .name
+                && u.name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
             if !name_ok {
@@ -316,7 +315,10 @@ mod tests {
         assert_eq!(s.max_symbols_per_frame, DEFAULT_MAX_SYMBOLS_PER_FRAME);
         assert!(matches!(&s.users[0].content, Content::Image(p) if p.is_file()));
         let c = s.users[0].channel.config();
-        assert_eq!((c.snr_db, c.multipath.is_some(), c.seed), (Some(20.0), true, 3));
+        assert_eq!(
+            (c.snr_db, c.multipath.is_some(), c.seed),
+            (Some(20.0), true, 3)
+        );
         assert_eq!(s.users[1].content, Content::Text("hello there".into()));
         assert_eq!(s.users[1].channel.config().cfo_hz, 1e3);
         assert_eq!(task_code(&s.users[0].task), Some(3));
@@ -336,7 +338,9 @@ mod tests {
                 "does not exist",
             ),
             (
-                &format!("[[user]]\nname=\"a\"\nimage=\"{IMAGE}\"\ntask=\"vqa\"\nchannel={{snr_db=1}}"),
+                &format!(
+                    "[[user]]\nname=\"a\"\nimage=\"{IMAGE}\"\ntask=\"vqa\"\nchannel={{snr_db=1}}"
+                ),
                 "needs a question",
             ),
             (

@@ -254,7 +254,11 @@ mod tests {
 
     #[test]
     fn identical_contents_go_once_as_one_public_message() {
-        let users = vec![user("a", basis(1.0)), user("a", basis(1.0)), user("a", basis(1.0))];
+        let users = vec![
+            user("a", basis(1.0)),
+            user("a", basis(1.0)),
+            user("a", basis(1.0)),
+        ];
         let plan = plan_sharing(&users, 2.0);
         assert_eq!(plan.messages.len(), 1, "{plan:?}");
         let m = &plan.messages[0];
@@ -290,12 +294,23 @@ mod tests {
             .find(|m| m.members == vec![0, 1, 2])
             .expect("positions 0 and 1 shared by all three users");
         assert_eq!(shared.positions, vec![0, 1]);
-        assert_eq!(shared.tokens[0], vec![1.5, 0.0, 0.0, 0.0], "mean of the cluster");
+        assert_eq!(
+            shared.tokens[0],
+            vec![1.5, 0.0, 0.0, 0.0],
+            "mean of the cluster"
+        );
         let rest_a = public.iter().find(|m| m.members == vec![0, 2]).unwrap();
-        assert_eq!(rest_a.positions, vec![2, 3], "the rest of the shared content");
+        assert_eq!(
+            rest_a.positions,
+            vec![2, 3],
+            "the rest of the shared content"
+        );
         let private: Vec<_> = plan.messages.iter().filter(|m| !m.public).collect();
         assert_eq!(private.len(), 1);
-        assert_eq!((private[0].members.clone(), private[0].positions.clone()), (vec![1], vec![2, 3]));
+        assert_eq!(
+            (private[0].members.clone(), private[0].positions.clone()),
+            (vec![1], vec![2, 3])
+        );
         // A threshold above 1 turns partial sharing off.
         let plan = plan_sharing(&users, 1.01);
         assert_eq!(plan.messages.len(), 2);

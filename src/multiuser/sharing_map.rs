@@ -124,7 +124,9 @@ impl SharingMap {
         let mut b = self.members.to_le_bytes().to_vec();
         if let Some(p) = self.positions {
             if p.n_positions > MAX_POSITIONS || p.mask >> p.n_positions != 0 {
-                return Err(MapError::Positions(p.n_positions.max(64 - p.mask.leading_zeros() as usize)));
+                return Err(MapError::Positions(
+                    p.n_positions.max(64 - p.mask.leading_zeros() as usize),
+                ));
             }
             let modality = u8::from(p.modality == Modality::Text) << 7;
             b.push(modality | p.n_positions as u8);
@@ -289,7 +291,10 @@ mod tests {
         assert!(SharingMap::decode(&s, &nv, true).is_err());
         assert_eq!(
             SharingMap::decode(&s[..5], &nv[..5], true),
-            Err(MapError::Length { expected: 102, got: 5 })
+            Err(MapError::Length {
+                expected: 102,
+                got: 5
+            })
         );
         assert_eq!(SharingMap::members_of(&[0, 40]), Err(MapError::Member(40)));
         let too_long = SharingMap {

@@ -102,8 +102,16 @@ mod tests {
         for n in [1, 16, 47, 48, 49, 256, 330, 1000] {
             let x: Vec<u32> = (0..n as u32).collect();
             let carried = interleave(&x);
-            assert_ne!(n > 1, carried == x, "n = {n}: interleaving must move symbols");
-            assert_eq!(deinterleave(&carried), x, "n = {n}: de-interleaving is the inverse");
+            assert_ne!(
+                n > 1,
+                carried == x,
+                "n = {n}: interleaving must move symbols"
+            );
+            assert_eq!(
+                deinterleave(&carried),
+                x,
+                "n = {n}: de-interleaving is the inverse"
+            );
         }
     }
 

@@ -65,6 +65,9 @@ pub struct UserReport {
     pub metric_alone: Option<f64>,
     #[serde(skip)]
     pub output: Option<TaskOutput>,
+    /// The tokens the receiver assembled, (n, d_model), when delivered.
+    #[serde(skip)]
+    pub received_tokens: Option<candle_core::Tensor>,
 }
 
 /// The whole run.
@@ -257,6 +260,7 @@ fn user_report(
         public_channel_symbols: public,
         unshared_channel_symbols: unshared,
         metric_alone: None,
+        received_tokens: result.tokens,
         output: result.output.ok(),
     })
 }

@@ -7,7 +7,11 @@
 //!    cluster of contents when their tokens there have cosine similarity at least
 //!    `similarity_threshold` with the cluster's first member (greedy clustering in user
 //!    order). The public token is the mean of the cluster's tokens. Positions whose
-//!    clusters have the same set of contents go together in one partial public message.
+//!    clusters have the same set of contents go together in one partial public message,
+//!    kept only when it saves channel symbols: `(k - 1) * positions * symbols_per_token`
+//!    for `k` contents must exceed the cost of its partial sharing map plus, for each of
+//!    its contents with several users, the larger map the rest of that content then
+//!    needs ([`SharingCosts`]).
 //! 3. What is left of each content goes to its users: to all of them in one public
 //!    message when several users have it, else in the user's private message.
 //!
@@ -61,6 +65,27 @@ impl SharingPlan {
     }
 }
 
+/// What sharing costs, in channel symbols, for deciding whether it pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharingCosts {
+    pub symbols_per_token: usize,
+    /// Map of a partial public message.
+    pub partial_map_symbols: usize,
+    /// Map of a whole-content public message.
+    pub whole_map_symbols: usize,
+}
+
+impl SharingCosts {
+    /// The costs of this system's maps with `symbols_per_token` symbols per token.
+    pub fn with_maps(symbols_per_token: usize) -> Self {
+        Self {
+            symbols_per_token,
+            partial_map_symbols: super::sharing_map::PARTIAL_MAP_SYMBOLS,
+            whole_map_symbols: super::sharing_map::WHOLE_MAP_SYMBOLS,
+        }
+    }
+}
+
 /// Cosine similarity of two vectors (0 when either is zero).
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
@@ -78,7 +103,11 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 /// Plans public and private messages for `users` (see the module docs). A threshold
 /// above 1 turns partial sharing off (identical contents are still sent once).
-pub fn plan_sharing(users: &[UserTokens], similarity_threshold: f32) -> SharingPlan {
+pub fn plan_sharing(
+    users: &[UserTokens],
+    similarity_threshold: f32,
+    costs: SharingCosts,
+) -> SharingPlan {
     // 1. Contents: users with the same key, in order of first appearance.
     let mut contents: Vec<(usize, Vec<usize>)> = Vec::new(); // (representative user, members)
     for (u, t) in users.iter().enumerate() {
@@ -130,8 +159,26 @@ pub fn plan_sharing(users: &[UserTokens], similarity_threshold: f32) -> SharingP
             }
         }
     }
+    // Keep only the groups that pay for their maps.
+    let mut kept = Vec::new();
+    for (g, (cluster, positions)) in groups.iter().enumerate() {
+        let saved = (cluster.len() - 1) * positions.len() * costs.symbols_per_token;
+        let extra_maps = cluster.iter().filter(|&&c| contents[c].1.len() > 1).count()
+            * costs
+                .partial_map_symbols
+                .saturating_sub(costs.whole_map_symbols);
+        if saved > costs.partial_map_symbols + extra_maps {
+            kept.push(g);
+        } else {
+            for &c in cluster {
+                for &i in positions {
+                    shared[c][i] = None;
+                }
+            }
+        }
+    }
     let mut messages = Vec::new();
-    for (cluster, positions) in &groups {
+    for (cluster, positions) in kept.iter().map(|&g| &groups[g]) {
         let mut members: Vec<usize> = cluster
             .iter()
             .flat_map(|&c| contents[c].1.iter().copied())
@@ -220,6 +267,13 @@ mod tests {
     use super::super::sharing_map::Modality;
     use super::*;
 
+    /// Maps that cost nothing: every similar position is shared.
+    const FREE: SharingCosts = SharingCosts {
+        symbols_per_token: 16,
+        partial_map_symbols: 0,
+        whole_map_symbols: 0,
+    };
+
     fn user(key: &str, tokens: Vec<Vec<f32>>) -> UserTokens {
         UserTokens {
             key: key.into(),
@@ -259,7 +313,7 @@ mod tests {
             user("a", basis(1.0)),
             user("a", basis(1.0)),
         ];
-        let plan = plan_sharing(&users, 2.0);
+        let plan = plan_sharing(&users, 2.0, FREE);
         assert_eq!(plan.messages.len(), 1, "{plan:?}");
         let m = &plan.messages[0];
         assert!(m.public && m.is_whole());
@@ -272,7 +326,7 @@ mod tests {
         let mut other = basis(1.0);
         other.reverse(); // same vectors at other positions: orthogonal position by position
         let users = vec![user("a", basis(1.0)), user("b", other)];
-        let plan = plan_sharing(&users, 0.9);
+        let plan = plan_sharing(&users, 0.9, FREE);
         assert_eq!(plan.messages.len(), 2);
         assert!(plan.messages.iter().all(|m| !m.public && m.is_whole()));
         assert_covers(&plan, &users);
@@ -286,7 +340,7 @@ mod tests {
         b[2] = vec![0.0, 0.0, 0.0, 1.0];
         b[3] = vec![0.0, 0.0, 1.0, 0.0];
         let users = vec![user("a", a.clone()), user("b", b.clone()), user("a", a)];
-        let plan = plan_sharing(&users, 0.95);
+        let plan = plan_sharing(&users, 0.95, FREE);
         assert_covers(&plan, &users);
         let public: Vec<_> = plan.messages.iter().filter(|m| m.public).collect();
         let shared = public
@@ -312,7 +366,7 @@ mod tests {
             (vec![1], vec![2, 3])
         );
         // A threshold above 1 turns partial sharing off.
-        let plan = plan_sharing(&users, 1.01);
+        let plan = plan_sharing(&users, 1.01, FREE);
         assert_eq!(plan.messages.len(), 2);
         assert_covers(&plan, &users);
     }
@@ -325,12 +379,38 @@ mod tests {
         s.modality = Modality::Text;
         let img = user("img", basis(1.0));
         let users = vec![t, s, img];
-        let plan = plan_sharing(&users, 0.95);
+        let plan = plan_sharing(&users, 0.95, FREE);
         assert_covers(&plan, &users);
         assert!(
             plan.messages_for(2).all(|m| m.members == vec![2]),
             "an image never shares with text: {plan:?}"
         );
+    }
+
+    #[test]
+    fn sharing_that_costs_more_than_it_saves_is_not_done() {
+        // Two contents sharing 2 positions save 2 x 16 symbols, less than a 102-symbol
+        // map; sharing 8 of 8 positions saves 128, more.
+        let a: Vec<Vec<f32>> = (0..8).map(|i| vec![1.0, i as f32]).collect();
+        let mut b = a.clone();
+        for row in &mut b[2..] {
+            row[0] = -row[0];
+            row[1] = -row[1] - 1.0;
+        }
+        let users = vec![user("a", a.clone()), user("b", b)];
+        let costs = SharingCosts::with_maps(16);
+        let plan = plan_sharing(&users, 0.99, costs);
+        assert!(plan.messages.iter().all(|m| !m.public), "{plan:?}");
+        let users = vec![
+            user("a", a.clone()),
+            user(
+                "c",
+                a.iter().map(|r| vec![r[0] * 2.0, r[1] * 2.0]).collect(),
+            ),
+        ];
+        let plan = plan_sharing(&users, 0.99, costs);
+        assert_eq!(plan.messages.len(), 1, "{plan:?}");
+        assert!(plan.messages[0].public && plan.messages[0].positions.len() == 8);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use super::framer::{frame_message, MessageKind, OutgoingMessage};
 use super::scenario::{task_code, Content, Scenario};
-use super::sharing::{plan_sharing, PlannedMessage, SharingPlan, UserTokens};
+use super::sharing::{plan_sharing, PlannedMessage, SharingCosts, SharingPlan, UserTokens};
 use super::sharing_map::{SharedPositions, SharingMap};
 use crate::blocks::TxFrame;
 use crate::data::image_io::{image_to_tensor, load_image_64};
@@ -140,7 +140,11 @@ pub fn transmit(
     let spt = model.symbols_per_token();
     let user_unshared_symbols: Vec<usize> = users.iter().map(|u| u.tokens.len() * spt).collect();
     let unshared_channel_symbols = user_unshared_symbols.iter().sum();
-    let plan = plan_sharing(&users, scenario.similarity_threshold);
+    let plan = plan_sharing(
+        &users,
+        scenario.similarity_threshold,
+        SharingCosts::with_maps(spt),
+    );
     let mut ordered: Vec<&PlannedMessage> = plan.messages.iter().filter(|m| m.public).collect();
     let mut private: Vec<&PlannedMessage> = plan.messages.iter().filter(|m| !m.public).collect();
     private.sort_by_key(|m| m.members[0]);

@@ -47,6 +47,8 @@ pub struct UserResult {
     pub map_errors: usize,
     /// Messages (public or private) whose tokens this user decoded.
     pub messages_used: usize,
+    /// The assembled received tokens, (n, d_model), when complete.
+    pub tokens: Option<Tensor>,
 }
 
 /// A piece of the user's content: where its tokens go and the tokens.
@@ -83,6 +85,7 @@ pub fn receive_user(
         incomplete_messages: out.incomplete.len(),
         map_errors: 0,
         messages_used: 0,
+        tokens: None,
     };
     let modality = user.content.modality();
     let my_task = task_code(&user.task);
@@ -161,6 +164,7 @@ pub fn receive_user(
     result.snr_db_estimate = Some(snr_db);
     match assemble(model, &pieces, snr_db) {
         Ok(tokens) => {
+            result.tokens = Some(tokens.clone());
             result.output = run_task(model, tokenizer, user, modality, tokens);
         }
         Err(reason) => {

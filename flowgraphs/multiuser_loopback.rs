@@ -52,7 +52,7 @@ pub fn multiuser_loopback(
     let mut chains = Vec::with_capacity(simulators.len());
     for simulator in simulators {
         let channel = ChannelModel::new(simulator);
-        let receiver = FrameReceiver::new(rx_config.clone());
+        let receiver = FrameReceiver::new(rx_config);
         let decoded = FrameSink::new();
         connect!(fg, transmitter > channel > receiver | decoded);
         chains.push((receiver, decoded));

@@ -51,12 +51,16 @@ pub struct DeframerOutcome {
     pub frames_rejected: usize,
 }
 
+/// One fragment's symbols and noise variances (interleaving undone) and its frame's
+/// SNR estimate, dB.
+type Fragment = (Vec<Complex32>, Vec<f32>, f32);
+
 #[derive(Debug)]
 struct Partial {
     first: SemanticHeader,
     kind: MessageKind,
     /// Per fragment index: (symbols, noise_var, snr_db), interleaving undone.
-    fragments: Vec<Option<(Vec<Complex32>, Vec<f32>, f32)>>,
+    fragments: Vec<Option<Fragment>>,
 }
 
 /// Deframer of user `user`.

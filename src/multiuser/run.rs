@@ -115,7 +115,7 @@ pub fn run_scenario(
         tx.frames.clone(),
         options.tx_config,
         &channels,
-        options.rx_config.clone(),
+        options.rx_config,
     )?;
     let rx_start = Instant::now();
     let mut users = Vec::with_capacity(scenario.users.len());

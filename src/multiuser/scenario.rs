@@ -259,7 +259,7 @@ impl Scenario {
             if !u.channel.snr_db.is_finite() || !u.channel.cfo_hz.is_finite() {
                 return Err(bad("channel snr_db and cfo_hz must be finite".into()));
             }
-            if !(u.channel.timing_offset_samples >= 0.0) {
+            if u.channel.timing_offset_samples.is_nan() || u.channel.timing_offset_samples < 0.0 {
                 return Err(bad("channel timing_offset_samples must be >= 0".into()));
             }
             users.push(User {

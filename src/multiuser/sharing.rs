@@ -124,6 +124,8 @@ pub fn plan_sharing(
         .collect();
     let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new(); // (contents, positions)
     let max_len = shared.iter().map(Vec::len).max().unwrap_or(0);
+    // Positions index several tables (tokens, shared) of several contents.
+    #[allow(clippy::needless_range_loop)]
     for i in 0..max_len {
         let mut taken = vec![false; contents.len()];
         for a in 0..contents.len() {

@@ -115,7 +115,8 @@ fn main() -> anyhow::Result<()> {
         let public = tx.messages.iter().filter(|m| m.kind.is_public()).count();
         let airtime_ms = recordings[0].len() as f64 / SAMPLE_RATE_HZ * 1e3;
         println!(
-            "| {n} | {public}/{} | {} ({}) | {} | {airtime_ms:.3} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
+            "| {n} | {public}/{} | {} ({}) | {} | {airtime_ms:.3} ms \
+             | {:.1} ms | {:.1} ms | {:.1} ms |",
             tx.messages.len() - public,
             tx.total_channel_symbols(),
             tx.unshared_channel_symbols,

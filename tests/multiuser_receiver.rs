@@ -104,7 +104,7 @@ fn partial_sharing_delivers_every_user_its_own_content() {
     for (i, (full, lost)) in results.iter().zip(&lossy).enumerate() {
         let name = &scenario.users[i].name;
         if partial.members.contains(&i) {
-            let reason = lost.output.as_ref().err().expect("must not be delivered");
+            let reason = lost.output.as_ref().expect_err("must not be delivered");
             assert!(reason.starts_with("not delivered"), "{name}: {reason}");
         } else {
             assert!(

@@ -145,8 +145,12 @@ impl KanChannelDecoder {
     /// linear): (batch, n_tokens, symbols_per_token), snr_db: (batch,) ->
     /// tokens (batch, n_tokens, d_model).
     ///
-    /// Per token the KAN input is `[equalized re/im pairs (2 * spt), log10(noise_var)
+    /// Per token the KAN input is `[shrunk re/im pairs (2 * spt), log10(noise_var)
     /// (spt), snr_db / 25 (1)]`; noise_var is floored at 1e-10 before the logarithm.
+    /// Each zero-forcing equalized symbol `y` is shrunk to `y / (1 + noise_var)`, the
+    /// linear MMSE estimate of a unit-power symbol: on a deep fade the equalized symbol
+    /// is mostly amplified noise, and unshrunk it would reach the KAN hundreds of times
+    /// outside its spline grid; shrunk, its noise part stays below 0.5 in magnitude.
     pub fn forward(
         &self,
         equalized: &Tensor,
@@ -174,10 +178,12 @@ impl KanChannelDecoder {
             );
         }
         let dtype = equalized.dtype();
-        let symbols = equalized.reshape((batch, n_tokens, 2 * spt))?;
+        let noise_var = noise_var.to_dtype(dtype)?.maximum(MIN_NOISE_VAR)?;
+        let shrink = noise_var.affine(1.0, 1.0)?.unsqueeze(D::Minus1)?;
+        let symbols = equalized
+            .broadcast_div(&shrink)?
+            .reshape((batch, n_tokens, 2 * spt))?;
         let log_nv = noise_var
-            .to_dtype(dtype)?
-            .maximum(MIN_NOISE_VAR)?
             .log()?
             .affine(1.0 / std::f64::consts::LN_10, 0.0)?;
         let snr = snr_db
@@ -277,6 +283,35 @@ mod tests {
         assert!(
             dec.forward(&y_bad, &nv, &snr).is_err(),
             "symbols_per_token unchecked"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn symbols_on_a_deep_fade_barely_move_the_output() -> Result<()> {
+        let cfg = ChannelCodecConfig::default();
+        let vm = VarMap::new();
+        let dec =
+            KanChannelDecoder::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu))?;
+        let dev = Device::Cpu;
+        // One token whose 16 symbols sat on a fade 60 dB down: noise variance 1e6 after
+        // zero forcing, equalized values of +-1000 (amplified noise).
+        let nv = Tensor::full(1e6f32, (1, 1, 16), &dev)?;
+        let snr = Tensor::new(&[10f32], &dev)?;
+        let out = |v: f32| -> Result<Tensor> {
+            dec.forward(&Tensor::full(v, (1, 1, 16, 2), &dev)?, &nv, &snr)
+        };
+        let spread = (out(1000.0)? - out(-1000.0)?)?
+            .abs()?
+            .max_all()?
+            .to_scalar::<f32>()?;
+        let scale = out(0.0)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        // Shrunk by 1 / (1 + 1e6) the two inputs are +-0.001 and the outputs nearly
+        // equal; unshrunk, +-1000 would drive the base branch a thousand times past its
+        // grid and the outputs would differ by hundreds.
+        assert!(
+            spread < 0.01 * scale.max(1e-3),
+            "outputs differ by {spread} (output scale {scale})"
         );
         Ok(())
     }

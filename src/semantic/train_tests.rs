@@ -392,7 +392,6 @@ fn every_weight_gets_a_gradient_from_a_batch_of_all_tasks() {
         loss.per_task.keys().cloned().collect::<Vec<_>>(),
         ["caption", "classify", "reconstruct", "text", "vqa"]
     );
-    eprintln!("per task {:?}", loss.per_task);
     let grads = loss.total.backward().unwrap();
     let vars = vm.data().lock().unwrap();
     let mut without = Vec::new();

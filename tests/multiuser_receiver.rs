@@ -5,14 +5,17 @@
 use candle_core::Device;
 use m4sc::blocks::TxFrame;
 use m4sc::multiuser::framer::MessageKind;
+use m4sc::multiuser::scenario::Content;
 use m4sc::multiuser::scenario::Scenario;
+use m4sc::multiuser::sharing::cosine;
+use m4sc::multiuser::transmitter::encode_content;
 use m4sc::multiuser::transmitter::{transmit, Transmission};
 use m4sc::multiuser::user_receiver::{receive_user, TaskOutput, UserResult};
 use m4sc::phy::subcarriers::N_DATA;
 use m4sc::phy::{FrameInfo, RxFrame, SemanticFrame};
 use m4sc::semantic::model::SemanticModel;
 use m4sc::semantic::tokenizer::BpeTokenizer;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -36,10 +39,60 @@ fn ideal(frame: &TxFrame) -> RxFrame {
     })
 }
 
+/// Three users: two on one picture, one on another. The similarity threshold is set
+/// from the model's own tokens so that the two pictures share their ten most similar
+/// token positions (whatever the weights): a partial public message for all three, the
+/// rest of the first picture publicly for its two users, the rest of the second
+/// privately.
 fn setup() -> (SemanticModel, BpeTokenizer, Scenario, Transmission) {
     let (model, tok) =
         SemanticModel::load(&root().join("weights/default"), &Device::Cpu).expect("weights");
-    let scenario = Scenario::load(&root().join("examples/similar_images.toml")).unwrap();
+    let images = [
+        "data/eval/images/easy-vqa-0ec625ef9022fcb9.png",
+        "data/eval/images/easy-vqa-7da2aefafdfcfc98.png",
+    ];
+    let tokens: Vec<Vec<Vec<f32>>> = images
+        .iter()
+        .map(|p| {
+            let (_, t) = encode_content(&model, &tok, &Content::Image(root().join(p))).unwrap();
+            t.to_vec2::<f32>().unwrap()
+        })
+        .collect();
+    let mut sims: Vec<f32> = tokens[0]
+        .iter()
+        .zip(&tokens[1])
+        .map(|(a, b)| cosine(a, b))
+        .collect();
+    sims.sort_by(|a, b| b.total_cmp(a));
+    let threshold = sims[9];
+    assert!(
+        sims[15] < threshold,
+        "two different pictures must differ somewhere: {sims:?}"
+    );
+    let text = format!(
+        r#"
+        similarity_threshold = {threshold}
+        [[user]]
+        name = "ana"
+        image = "{a}"
+        task = "reconstruct"
+        channel = {{ snr_db = 30 }}
+        [[user]]
+        name = "ben"
+        image = "{a}"
+        task = "vqa"
+        question = "is there a black shape?"
+        channel = {{ snr_db = 30 }}
+        [[user]]
+        name = "chloe"
+        image = "{b}"
+        task = "caption"
+        channel = {{ snr_db = 30 }}
+        "#,
+        a = images[0],
+        b = images[1]
+    );
+    let scenario = Scenario::parse(&text, Path::new("shared.toml"), &root()).unwrap();
     let tx = transmit(&model, &tok, &scenario).unwrap();
     (model, tok, scenario, tx)
 }
@@ -68,10 +121,19 @@ fn text(r: &UserResult) -> Option<String> {
 #[test]
 fn partial_sharing_delivers_every_user_its_own_content() {
     let (model, tok, scenario, tx) = setup();
-    let kinds: Vec<MessageKind> = tx.messages.iter().map(|m| m.kind).collect();
-    assert!(
-        kinds.contains(&MessageKind::PublicPartial) && kinds.contains(&MessageKind::PrivateRest),
-        "similar pictures must share some positions and keep the rest private: {kinds:?}"
+    let plan: Vec<(MessageKind, Vec<usize>)> = tx
+        .messages
+        .iter()
+        .map(|m| (m.kind, m.members.clone()))
+        .collect();
+    assert_eq!(
+        plan,
+        vec![
+            (MessageKind::PublicPartial, vec![0, 1, 2]),
+            (MessageKind::PublicPartial, vec![0, 1]),
+            (MessageKind::PrivateRest, vec![2]),
+        ],
+        "shared positions for all, the rest of each picture for its users"
     );
     assert!(tx.total_channel_symbols() < tx.unshared_channel_symbols);
     let frames: Vec<RxFrame> = tx.frames.iter().map(ideal).collect();
@@ -124,36 +186,46 @@ fn partial_sharing_delivers_every_user_its_own_content() {
 #[test]
 fn a_receiver_never_uses_another_users_private_frames() {
     let (model, tok, scenario, tx) = setup();
-    // Deliver to each user only the public frames and the other users' private frames.
-    for (i, u) in scenario.users.iter().enumerate() {
-        let needs_private = tx
-            .messages
-            .iter()
-            .any(|m| !m.kind.is_public() && m.members == vec![i]);
-        if !needs_private {
-            continue;
-        }
-        let others: Vec<RxFrame> = tx
-            .frames
-            .iter()
-            .filter(|f| match f {
-                TxFrame::Semantic { header, .. } => header.destination != i as u8,
-                TxFrame::Data { .. } => true,
-            })
-            .map(ideal)
-            .collect();
-        let r = receive_user(&model, &tok, i, u, &others).unwrap();
-        assert!(
-            r.output.is_err(),
-            "{} was served from someone else's frames",
-            u.name
-        );
-        assert!(
-            r.frames_ignored > 0,
-            "{}: other users' frames must be ignored",
-            u.name
-        );
-    }
+    let full: Vec<RxFrame> = tx.frames.iter().map(ideal).collect();
+    let before = receive(&model, &tok, &scenario, &full);
+    // Chloe's private frames re-addressed to ana: chloe must ignore them, ana must not
+    // use them (they are not her task's and not her content).
+    let readdressed: Vec<RxFrame> = tx
+        .frames
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if let TxFrame::Semantic { header, .. } = &mut f {
+                if header.destination == 2 {
+                    header.destination = 0;
+                }
+            }
+            ideal(&f)
+        })
+        .collect();
+    let after = receive(&model, &tok, &scenario, &readdressed);
+    assert!(
+        after[2].output.is_err(),
+        "chloe was served from frames for ana"
+    );
+    assert!(
+        after[2].frames_ignored > 0,
+        "frames for ana must be ignored by chloe"
+    );
+    assert!(
+        after[0].output.is_ok(),
+        "{:?}",
+        after[0].output.as_ref().err()
+    );
+    let same = (before[0].tokens.as_ref().unwrap() - after[0].tokens.as_ref().unwrap())
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert_eq!(same, 0.0, "ana's tokens must not change");
 }
 
 #[test]

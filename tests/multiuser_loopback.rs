@@ -124,9 +124,11 @@ fn four_tasks_on_one_image_share_it_and_match_serving_each_user_alone() {
 #[test]
 fn a_user_whose_frames_are_lost_is_not_delivered_and_others_are_unaffected() {
     let (model, tok) = model();
-    // Partial sharing off, so that the users have nothing in common.
+    // Partial sharing off, so that the users have nothing in common; frames of at most
+    // 128 symbols, so that every message travels in several fragments.
     let text = r#"
         similarity_threshold = 1.01
+        max_symbols_per_frame = 128
         [[user]]
         name = "near"
         image = "data/eval/images/easy-vqa-0ec625ef9022fcb9.png"

@@ -17,7 +17,7 @@ use crate::semantic::model::{ReceivedTokens, SemanticModel};
 use crate::semantic::template::{Instruction, Task};
 use crate::semantic::tokenizer::BpeTokenizer;
 use candle_core::Tensor;
-use log::warn;
+use log::{debug, warn};
 
 /// What the task produced.
 #[derive(Debug, Clone)]
@@ -112,6 +112,10 @@ pub fn receive_user(
                         }
                     };
                 if !map.has_member(user_index) {
+                    debug!(
+                        "user {}: public message {} serves other users",
+                        user.name, m.header.message_id
+                    );
                     continue;
                 }
                 if map.positions.is_some_and(|p| p.modality != modality) {

@@ -12,9 +12,13 @@ use std::path::{Path, PathBuf};
 /// The built-in scenario: `examples/four_tasks_one_image.toml`.
 const DEFAULT_SCENARIO: &str = include_str!("../../examples/four_tasks_one_image.toml");
 
-/// The built-in scenario, its image paths resolved inside this source tree.
+/// The built-in scenario, its image paths resolved inside the source tree the binary
+/// was built from, or else under `./examples` (a copy of the repository).
 pub fn default_scenario() -> anyhow::Result<Scenario> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
+    if !dir.is_dir() {
+        dir = PathBuf::from("examples");
+    }
     Ok(Scenario::parse(
         DEFAULT_SCENARIO,
         &dir.join("four_tasks_one_image.toml"),

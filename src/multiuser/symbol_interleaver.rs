@@ -20,8 +20,9 @@
 //! Spread (checked by the tests for every `n` from 16 to 2400, the sizes of frames that
 //! carry whole tokens): two consecutive symbols never share a subcarrier; when they ride
 //! in the same OFDM symbol their subcarriers are at least [`MIN_SUBCARRIER_SPREAD`]
-//! apart (circularly), otherwise they are in different OFDM symbols (adjacent ones in
-//! the full part of the grid). Any 16 consecutive symbols (one token) use at least
+//! apart (circularly), otherwise they are in different OFDM symbols (on the full part of
+//! the grid, consecutive symbols step through the OFDM symbols in turn). Any 16
+//! consecutive symbols (one token) use at least
 //! [`MIN_TOKEN_SUBCARRIERS`] distinct subcarriers, so a faded stretch of the band costs
 //! a token only a few of its symbols.
 

@@ -18,6 +18,7 @@ use m4sc::multiuser::run::{run_scenario, RunOptions, ScenarioReport};
 use m4sc::multiuser::scenario::Content;
 use m4sc::multiuser::scenario::Scenario;
 use m4sc::multiuser::sharing::cosine;
+use m4sc::multiuser::sharing_map::WHOLE_MAP_SYMBOLS;
 use m4sc::multiuser::transmitter::encode_content;
 use m4sc::phy::rx::ReceiverConfig;
 use m4sc::phy::{Complex32, RxFrame, SemanticHeader, StreamKind};
@@ -73,6 +74,20 @@ fn four_tasks_on_one_image_share_it_and_match_serving_each_user_alone() {
         "one image for four users must cost at most 40 % of serving them apart: {} of {}",
         report.total_channel_symbols,
         report.unshared_channel_symbols
+    );
+    assert_eq!(
+        (report.public_messages, report.private_messages),
+        (1, 0),
+        "one picture for everyone: one public message and nothing private"
+    );
+    assert_eq!(
+        report.total_channel_symbols,
+        16 * model.symbols_per_token() + WHOLE_MAP_SYMBOLS,
+        "the picture's tokens once plus one whole-content sharing map"
+    );
+    assert_eq!(
+        report.unshared_channel_symbols,
+        4 * 16 * model.symbols_per_token()
     );
     // A different picture: the received tokens must be nearer the sent ones than to it.
     let other = Content::Image(root().join("data/eval/images/easy-vqa-7da2aefafdfcfc98.png"));

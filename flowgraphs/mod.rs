@@ -4,6 +4,7 @@
 pub mod loopback;
 pub mod multiuser_loopback;
 pub mod receive;
+pub mod semantic_loopback;
 pub mod transmit;
 
 use crate::channel::ChannelError;

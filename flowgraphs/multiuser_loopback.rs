@@ -6,9 +6,8 @@
 //!                   +-> ...
 //! ```
 //!
-//! The transmitter's output buffer has one reader per user, so every receiver hears
-//! the whole air (public and private frames alike) with its own fading, carrier offset,
-//! timing and noise.
+//! Every receiver hears the whole air (public and private frames alike) with its own
+//! fading, carrier offset, timing and noise.
 
 use super::{runtime, FlowgraphError};
 use crate::blocks::TxFrame;

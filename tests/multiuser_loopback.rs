@@ -27,13 +27,16 @@ use m4sc::semantic::tokenizer::BpeTokenizer;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn model() -> (SemanticModel, BpeTokenizer) {
-    SemanticModel::load(&root().join("weights/default"), &Device::Cpu).expect("shipped weights")
+fn model() -> (Arc<SemanticModel>, Arc<BpeTokenizer>) {
+    let (model, tok) =
+        SemanticModel::load(&root().join("weights/default"), &Device::Cpu).expect("weights");
+    (Arc::new(model), Arc::new(tok))
 }
 
 /// The channel decoder's tokens for `content` over a noiseless channel (40 dB), (n, d).
@@ -55,7 +58,7 @@ fn mean_cosine(a: &Tensor, b: &Tensor) -> f32 {
     a.iter().zip(&b).map(|(x, y)| cosine(x, y)).sum::<f32>() / a.len() as f32
 }
 
-fn run(scenario: &Scenario, model: &SemanticModel, tok: &BpeTokenizer) -> ScenarioReport {
+fn run(scenario: &Scenario, model: &Arc<SemanticModel>, tok: &Arc<BpeTokenizer>) -> ScenarioReport {
     let options = RunOptions {
         compare_alone: true,
         ..RunOptions::default()

@@ -6,6 +6,7 @@ pub mod channel_model;
 pub mod frame_receiver;
 pub mod frame_sink;
 pub mod frame_transmitter;
+pub mod semantic_user_receiver;
 pub mod tx_frame;
 
 pub use cf32_sink::Cf32Sink;
@@ -14,6 +15,7 @@ pub use channel_model::ChannelModel;
 pub use frame_receiver::FrameReceiver;
 pub use frame_sink::FrameSink;
 pub use frame_transmitter::{FrameTransmitter, TransmitterConfig};
+pub use semantic_user_receiver::SemanticUserReceiver;
 pub use tx_frame::{scrambler_seed_for, TxFrame};
 
 /// Name of the stream tag marking the first preamble sample of each burst, set by

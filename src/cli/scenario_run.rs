@@ -49,7 +49,12 @@ pub fn run(
         compare_alone,
         ..RunOptions::default()
     };
-    let report = run_scenario(&model, &tokenizer, &scenario, &options)?;
+    let report = run_scenario(
+        &std::sync::Arc::new(model),
+        &std::sync::Arc::new(tokenizer),
+        &scenario,
+        &options,
+    )?;
     if let Some(dir) = out {
         write_outputs(&report, dir)?;
     }

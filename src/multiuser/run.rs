@@ -1,12 +1,12 @@
-//! A scenario end to end: the transmitter, the multi-user loopback flowgraph (one
-//! channel and receiver per user), every user's semantic receiver, and the report.
+//! A scenario end to end: the transmitter, then the semantic loopback flowgraph (per
+//! user a channel, an OFDM receiver and the user's semantic receiver), and the report.
 
 use super::scenario::{Content, Scenario};
 use super::transmitter::{transmit, Transmission};
-use super::user_receiver::{receive_user, TaskOutput, UserResult};
+use super::user_receiver::{TaskOutput, UserResult};
 use crate::blocks::TransmitterConfig;
 use crate::data::metrics::{bleu4, exact_match, psnr_db, ssim_batch};
-use crate::flowgraphs::multiuser_loopback::multiuser_loopback;
+use crate::flowgraphs::semantic_loopback::semantic_loopback;
 use crate::phy::rx::ReceiverConfig;
 use crate::phy::RxFrame;
 use crate::semantic::eval::PSNR_CAP_DB;
@@ -15,6 +15,7 @@ use crate::semantic::template::Task;
 use crate::semantic::tokenizer::BpeTokenizer;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Sample rate of the 20 MHz channel, Hz.
@@ -88,7 +89,8 @@ pub struct ScenarioReport {
     pub users_not_delivered: usize,
     /// Wall-clock time of the transmitter, flowgraph and receivers.
     pub elapsed_s: f64,
-    /// Time spent in the users' semantic receivers (deframing, decoding, tasks).
+    /// Time spent in the users' semantic receivers (deframing, decoding, tasks), summed
+    /// over users (they run concurrently in the flowgraph).
     pub semantic_receive_s: f64,
 }
 
@@ -103,28 +105,30 @@ pub struct RunOptions {
 
 /// Runs `scenario` through the real flowgraphs.
 pub fn run_scenario(
-    model: &SemanticModel,
-    tokenizer: &BpeTokenizer,
+    model: &Arc<SemanticModel>,
+    tokenizer: &Arc<BpeTokenizer>,
     scenario: &Scenario,
     options: &RunOptions,
 ) -> anyhow::Result<ScenarioReport> {
     let start = Instant::now();
     let tx = transmit(model, tokenizer, scenario)?;
-    let channels: Vec<_> = scenario.users.iter().map(|u| u.channel.config()).collect();
-    let outcome = multiuser_loopback(
+    let outcome = semantic_loopback(
         tx.frames.clone(),
+        scenario,
+        model,
+        tokenizer,
         options.tx_config,
-        &channels,
         options.rx_config,
     )?;
-    let rx_start = Instant::now();
     let mut users = Vec::with_capacity(scenario.users.len());
-    for (i, u) in scenario.users.iter().enumerate() {
-        let frames = &outcome.users[i].received;
-        let result = receive_user(model, tokenizer, i, u, frames)?;
-        users.push(user_report(scenario, &tx, i, frames, result)?);
+    let mut semantic_receive_s = 0.0;
+    for (i, u) in outcome.users.into_iter().enumerate() {
+        let result = u.result.map_err(|e| {
+            anyhow::anyhow!("user {}: semantic receiver: {e}", scenario.users[i].name)
+        })?;
+        semantic_receive_s += u.semantic_receive_s;
+        users.push(user_report(scenario, &tx, i, &u.received, result)?);
     }
-    let semantic_receive_s = rx_start.elapsed().as_secs_f64();
     if options.compare_alone && scenario.users.len() > 1 {
         for (i, r) in users.iter_mut().enumerate() {
             let alone = Scenario {

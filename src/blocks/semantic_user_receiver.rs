@@ -14,8 +14,9 @@ use std::time::Instant;
 /// runs that user's semantic receiver on them
 /// ([`receive_user`]: deframer, sharing maps, KAN channel decoder, task).
 ///
-/// The block is `blocking` (FutureSDR runs it on its own thread): the model's forward
-/// passes would otherwise hold an executor thread that the radio blocks share.
+/// The model's forward passes run in the message handler, on an executor thread the
+/// radio blocks share (marking the block `#[blocking]` made FutureSDR 0.0.40 flowgraphs
+/// stall in about one run in a hundred).
 ///
 /// Limits: the semantic receiver runs once, on everything heard, when the input
 /// finishes (the scenarios are batch jobs); it does not answer while frames arrive.
@@ -48,7 +49,6 @@ use std::time::Instant;
 #[derive(Block)]
 #[message_inputs(r#in)]
 #[null_kernel]
-#[blocking]
 pub struct SemanticUserReceiver {
     model: Arc<SemanticModel>,
     tokenizer: Arc<BpeTokenizer>,

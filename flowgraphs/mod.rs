@@ -10,11 +10,13 @@
 //! initialization queued ahead of any end-of-input notice.
 
 pub mod loopback;
+pub mod multiuser_loopback;
 #[cfg(feature = "zeromq")]
 pub mod network;
 pub mod receive;
 pub mod record;
 pub mod replay;
+pub mod semantic_loopback;
 pub mod transmit;
 
 use crate::channel::ChannelError;

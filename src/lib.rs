@@ -6,6 +6,7 @@ pub mod channel;
 pub mod data;
 pub mod io;
 pub mod link_metrics;
+pub mod multiuser;
 pub mod phy;
 pub mod plot;
 pub mod radio;

@@ -12,7 +12,7 @@ fn m4sc(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn loopback_json_is_one_object_with_the_required_fields() {
-    let out = m4sc(&["loopback", "--json", "--frames", "5"]);
+    let out = m4sc(&["loopback", "--data-frames", "--json", "--frames", "5"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "loopback failed: {stderr}");
     let stdout = String::from_utf8(out.stdout).expect("UTF-8 stdout");
@@ -45,7 +45,7 @@ fn loopback_json_is_one_object_with_the_required_fields() {
 
 #[test]
 fn an_invalid_rate_is_refused_with_the_valid_list() {
-    let out = m4sc(&["loopback", "--rate", "7"]);
+    let out = m4sc(&["loopback", "--data-frames", "--rate", "7"]);
     assert!(!out.status.success(), "rate 7 must be refused");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -53,6 +53,72 @@ fn an_invalid_rate_is_refused_with_the_valid_list() {
         "error must say why and list the rates: {stderr}"
     );
     assert!(out.stdout.is_empty(), "nothing on stdout on error");
+}
+
+#[test]
+fn default_loopback_serves_several_users_and_writes_their_outputs() {
+    let dir = std::env::temp_dir().join(format!("m4sc-cli-users-{}", std::process::id()));
+    let out = m4sc(&["loopback", "--json", "--out", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "loopback failed: {stderr}");
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 stdout");
+    assert_eq!(stdout.trim().lines().count(), 1, "one JSON line: {stdout}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("valid JSON");
+    let users = report["users"].as_array().expect("users");
+    assert!(
+        users.len() >= 4,
+        "the built-in scenario has several users: {report}"
+    );
+    let total = report["total_channel_symbols"].as_u64().unwrap();
+    let unshared = report["unshared_channel_symbols"].as_u64().unwrap();
+    assert!(total < unshared, "sharing must save symbols: {report}");
+    let mut tasks = std::collections::BTreeSet::new();
+    for u in users {
+        for field in [
+            "task",
+            "metric",
+            "frames_received",
+            "frames_lost",
+            "channel_symbols",
+        ] {
+            assert!(u.get(field).is_some(), "missing {field}: {u}");
+        }
+        tasks.insert(u["task"].as_str().unwrap().to_string());
+        let name = u["name"].as_str().unwrap();
+        let record = dir.join(name).join("record.json");
+        assert!(record.is_file(), "{} missing", record.display());
+        let output = if u["task"] == "reconstruct" {
+            "reconstruction.png"
+        } else {
+            "answer.txt"
+        };
+        assert!(
+            dir.join(name).join(output).is_file(),
+            "{name}: {output} missing"
+        );
+    }
+    assert!(tasks.len() >= 3, "several tasks at once: {tasks:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_scenario_or_misplaced_option_is_refused_clearly() {
+    let path = std::env::temp_dir().join(format!("m4sc-cli-bad-{}.toml", std::process::id()));
+    std::fs::write(&path, "[[user]]\nname = \"x\"\ntask = \"caption\"\n").unwrap();
+    let out = m4sc(&["loopback", "--scenario", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(path.to_str().unwrap()),
+        "must name the file: {stderr}"
+    );
+    let out = m4sc(&["loopback", "--rate", "54"]);
+    assert!(
+        !out.status.success(),
+        "a data-frame option without --data-frames"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--data-frames"));
 }
 
 #[test]

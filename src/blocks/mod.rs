@@ -11,6 +11,7 @@ pub mod frame_transmitter;
 pub mod resampler;
 pub mod sigmf_sink;
 pub mod sigmf_source;
+pub mod semantic_user_receiver;
 pub mod tx_frame;
 #[cfg(feature = "zeromq")]
 pub mod zmq_pub_sink;
@@ -28,6 +29,7 @@ pub use frame_transmitter::{FrameTransmitter, TransmitterConfig};
 pub use resampler::Resampler;
 pub use sigmf_sink::SigmfSink;
 pub use sigmf_source::SigmfSource;
+pub use semantic_user_receiver::SemanticUserReceiver;
 pub use tx_frame::{scrambler_seed_for, TxFrame};
 #[cfg(feature = "zeromq")]
 pub use zmq_pub_sink::ZmqPubSink;

@@ -1,19 +1,31 @@
 //! `m4sc loopback`: transmitter, simulated channel and receiver in one flowgraph.
+//! By default a multi-user semantic scenario (`--scenario FILE`, or the built-in one);
+//! with `--data-frames`, random 802.11a data frames through one channel.
 
 use super::args::{ChannelArgs, ChannelKind, FrameArgs};
 use super::report::{fmt_opt, fmt_sci, print_json};
-use clap::Args;
+use clap::{Args, FromArgMatches};
 use m4sc::flowgraphs::loopback::loopback;
 use m4sc::link_metrics::measure;
 use m4sc::phy::rx::ReceiverConfig;
 use m4sc::phy::RxStats;
 use serde::Serialize;
+use std::path::PathBuf;
 use std::time::Instant;
 
 pub const LONG_ABOUT: &str = "\
-Send random data frames through a simulated channel and measure the link.
+Run a multi-user semantic scenario through the radio, or (--data-frames) send random
+802.11a data frames through a simulated channel and measure the link.
 
-Figures reported:
+Scenario mode (the default; --scenario FILE, else the built-in four-users-one-image
+scenario): the semantic model encodes every user's content, shared tokens go once on
+the public stream and the rest on private streams, one transmitter is heard by one
+channel and receiver per user. Per user: task, metric against the ground truth
+(psnr_db for reconstruct, exact_match otherwise), frames sent/received/lost and
+channel symbols; totals total_channel_symbols and unshared_channel_symbols (every user
+served on its own). --out DIR writes answers, reconstructions and a record per user.
+
+Data-frame figures (--data-frames):
   per       packet error rate: 1 - (frames received with a valid FCS) / (frames sent).
   ber       bit error rate: PSDU bits in error / PSDU bits compared, over the frames
             whose SIGNAL field decoded to the rate and length sent (frames failing
@@ -27,6 +39,23 @@ Received frames are paired with sent frames by their position in the sample stre
 
 #[derive(Debug, Args)]
 pub struct LoopbackArgs {
+    /// Multi-user scenario file (TOML); without it the built-in scenario runs.
+    #[arg(long, value_name = "FILE", conflicts_with = "data_frames")]
+    pub scenario: Option<PathBuf>,
+    /// Send random 802.11a data frames instead of a semantic scenario (the options
+    /// --frames, --rate, --payload-bytes, --gap-samples, --seed, --snr-db, --channel,
+    /// --delay-spread-ns and --cfo-hz apply to this mode only).
+    #[arg(long)]
+    pub data_frames: bool,
+    /// Semantic model weights folder.
+    #[arg(long, value_name = "DIR", default_value = "weights/default")]
+    pub weights: PathBuf,
+    /// Write each user's outputs and record under DIR/<user>/ (scenario mode).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also serve every user alone over its channel and report metric_alone.
+    #[arg(long)]
+    pub compare_alone: bool,
     #[command(flatten)]
     pub frames: FrameArgs,
     #[command(flatten)]
@@ -64,6 +93,35 @@ struct LoopbackReport {
 }
 
 pub fn run(args: &LoopbackArgs) -> anyhow::Result<()> {
+    if args.data_frames {
+        run_data_frames(args)
+    } else {
+        refuse_data_frame_options(args)?;
+        super::scenario_run::run(
+            args.scenario.as_deref(),
+            &args.weights,
+            args.out.as_deref(),
+            args.compare_alone,
+            args.json,
+        )
+    }
+}
+
+/// Data-frame options given without `--data-frames` would be ignored: refuse them.
+fn refuse_data_frame_options(args: &LoopbackArgs) -> anyhow::Result<()> {
+    let cmd = LoopbackArgs::augment_args(clap::Command::new("loopback"));
+    let defaults = LoopbackArgs::from_arg_matches(&cmd.get_matches_from(["loopback"]))?;
+    let given = format!("{:?}{:?}", args.frames, args.channel);
+    if given != format!("{:?}{:?}", defaults.frames, defaults.channel) {
+        anyhow::bail!(
+            "data-frame and channel options apply to `loopback --data-frames` only; a \
+             scenario sets each user's channel in its file"
+        );
+    }
+    Ok(())
+}
+
+fn run_data_frames(args: &LoopbackArgs) -> anyhow::Result<()> {
     let frames = args.frames.frames()?;
     let channel = args.channel.config(args.frames.seed);
     let rx_config = ReceiverConfig {

@@ -12,6 +12,7 @@ pub mod replay;
 pub mod report;
 pub mod rx;
 pub mod semantic_args;
+pub mod scenario_run;
 pub mod train;
 pub mod tx;
 
@@ -27,7 +28,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Send random data frames through a simulated channel and measure the link.
+    /// Run a multi-user semantic scenario (or, with --data-frames, data frames) through
+    /// the radio.
     #[command(long_about = loopback::LONG_ABOUT)]
     Loopback(loopback::LoopbackArgs),
     /// Encode random data frames and write the baseband samples to a cf32 file.

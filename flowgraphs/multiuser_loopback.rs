@@ -46,16 +46,22 @@ pub fn multiuser_loopback(
         .map(|c| ChannelSimulator::new(c.clone()))
         .collect::<Result<Vec<_>, _>>()?;
 
+    // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
-    let transmitter = fg.add(FrameTransmitter::new(tx_config, frames));
     let mut chains = Vec::with_capacity(simulators.len());
     for simulator in simulators {
-        let channel = ChannelModel::new(simulator);
-        let receiver = FrameReceiver::new(rx_config);
-        let decoded = FrameSink::new();
-        connect!(fg, transmitter > channel > receiver | decoded);
-        chains.push((receiver, decoded));
+        let decoded = fg.add(FrameSink::new());
+        let receiver = fg.add(FrameReceiver::new(rx_config));
+        let channel = fg.add(ChannelModel::new(simulator));
+        chains.push((channel, receiver, decoded));
     }
+    let transmitter = fg.add(FrameTransmitter::new(tx_config, frames));
+    let mut wired = Vec::with_capacity(chains.len());
+    for (channel, receiver, decoded) in chains {
+        connect!(fg, transmitter > channel > receiver | decoded);
+        wired.push((receiver, decoded));
+    }
+    let chains = wired;
 
     let mut fg = runtime().run(fg)?;
 

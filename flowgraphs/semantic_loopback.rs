@@ -58,16 +58,27 @@ pub fn semantic_loopback(
         .map(|u| ChannelSimulator::new(u.channel.config()))
         .collect::<Result<Vec<_>, _>>()?;
 
+    // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
-    let transmitter = fg.add(FrameTransmitter::new(tx_config, frames));
     let mut chains = Vec::with_capacity(simulators.len());
     for (i, (simulator, user)) in simulators.into_iter().zip(&scenario.users).enumerate() {
-        let channel = ChannelModel::new(simulator);
-        let receiver = FrameReceiver::new(rx_config);
-        let semantic = SemanticUserReceiver::new(model.clone(), tokenizer.clone(), i, user.clone());
-        connect!(fg, transmitter > channel > receiver | semantic);
-        chains.push((receiver, semantic));
+        let semantic = fg.add(SemanticUserReceiver::new(
+            model.clone(),
+            tokenizer.clone(),
+            i,
+            user.clone(),
+        ));
+        let receiver = fg.add(FrameReceiver::new(rx_config));
+        let channel = fg.add(ChannelModel::new(simulator));
+        chains.push((channel, receiver, semantic));
     }
+    let transmitter = fg.add(FrameTransmitter::new(tx_config, frames));
+    let mut wired = Vec::with_capacity(chains.len());
+    for (channel, receiver, semantic) in chains {
+        connect!(fg, transmitter > channel > receiver | semantic);
+        wired.push((receiver, semantic));
+    }
+    let chains = wired;
 
     let mut fg = runtime().run(fg)?;
 

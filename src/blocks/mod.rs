@@ -9,9 +9,9 @@ pub mod frame_receiver;
 pub mod frame_sink;
 pub mod frame_transmitter;
 pub mod resampler;
+pub mod semantic_user_receiver;
 pub mod sigmf_sink;
 pub mod sigmf_source;
-pub mod semantic_user_receiver;
 pub mod tx_frame;
 #[cfg(feature = "zeromq")]
 pub mod zmq_pub_sink;
@@ -27,9 +27,9 @@ pub use frame_receiver::FrameReceiver;
 pub use frame_sink::FrameSink;
 pub use frame_transmitter::{FrameTransmitter, TransmitterConfig};
 pub use resampler::Resampler;
+pub use semantic_user_receiver::SemanticUserReceiver;
 pub use sigmf_sink::SigmfSink;
 pub use sigmf_source::SigmfSource;
-pub use semantic_user_receiver::SemanticUserReceiver;
 pub use tx_frame::{scrambler_seed_for, TxFrame};
 #[cfg(feature = "zeromq")]
 pub use zmq_pub_sink::ZmqPubSink;

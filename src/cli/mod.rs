@@ -11,8 +11,8 @@ pub mod recording_args;
 pub mod replay;
 pub mod report;
 pub mod rx;
-pub mod semantic_args;
 pub mod scenario_run;
+pub mod semantic_args;
 pub mod train;
 pub mod tx;
 

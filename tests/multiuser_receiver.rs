@@ -159,7 +159,10 @@ fn partial_sharing_delivers_every_user_its_own_content() {
     let without: Vec<RxFrame> = tx
         .frames
         .iter()
-        .filter(|f| !matches!(f, TxFrame::Semantic { header, .. } if header.message_id == partial.message_id))
+        .filter(|f| {
+            !matches!(f, TxFrame::Semantic { header, .. }
+                if header.message_id == partial.message_id)
+        })
         .map(ideal)
         .collect();
     let lossy = receive(&model, &tok, &scenario, &without);

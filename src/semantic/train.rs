@@ -179,7 +179,8 @@ pub fn train(
     } else {
         if out.join(STATE_FILE).exists() {
             anyhow::bail!(
-                "{} already holds a training run; pass --resume to continue it or choose another --out",
+                "{} already holds a training run; pass --resume to continue it or choose \
+                 another --out",
                 out.display()
             );
         }

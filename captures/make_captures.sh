@@ -40,3 +40,14 @@ m4sc record "${common[@]}" -o "$out/semantic_multipath_25msps.sigmf-meta" \
     --frames 2 --rate 12 --payload-bytes 200 --semantic-frames 4 --semantic-symbols 480 \
     --seed 13 --channel multipath --delay-spread-ns 30 --snr-db 25 --cfo-hz 20e3 \
     --timing-offset-samples 1.5 --sample-rate-hz 25e6 --format ci16_le --json
+
+# The multi-user scenario examples/mixed_image_text.toml as its transmitter sends it
+# with the shipped weights (weights/default; the recording names their SHA-256): one
+# public image message and three private ones, over multipath (40 ns RMS) at 22 dB SNR,
+# -30 kHz carrier offset, 3.5-sample delay and a 5 ppm clock offset; ci16. Replay it
+# with `m4sc replay FILE --scenario examples/mixed_image_text.toml`. Weights trained
+# anew need this recording made anew.
+m4sc record "${common[@]}" -o "$out/scenario_mixed_multipath.sigmf-meta" \
+    --scenario examples/mixed_image_text.toml --weights weights/default \
+    --seed 14 --channel multipath --delay-spread-ns 40 --snr-db 22 --cfo-hz -30e3 \
+    --timing-offset-samples 3.5 --clock-offset-ppm 5 --format ci16_le --json

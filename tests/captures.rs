@@ -2,12 +2,17 @@
 //! sent, and `captures/make_captures.sh` regenerates each byte for byte.
 
 use m4sc::blocks::TxFrame;
-use m4sc::flowgraphs::replay::replay;
+use m4sc::flowgraphs::replay::{replay, replay_scenario};
+use m4sc::multiuser::run::{run_scenario, RunOptions};
+use m4sc::multiuser::scenario::{Scenario, UserChannel};
 use m4sc::phy::rx::ReceiverConfig;
 use m4sc::phy::{Rate, RxFrame};
+use m4sc::semantic::model::SemanticModel;
+use m4sc::semantic::model_config::weights_fingerprint;
 use m4sc::traffic::{random_data_frames, random_semantic_frames, semantic_seed};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 /// What one capture holds, as `captures/make_captures.sh` made it.
 struct Capture {
@@ -57,6 +62,13 @@ const CAPTURES: [Capture; 3] = [
         semantic_symbols: 480,
     },
 ];
+
+/// Recordings of a multi-user scenario: (capture name, scenario file, frames sent).
+const SCENARIO_CAPTURES: [(&str, &str, usize); 1] = [(
+    "scenario_mixed_multipath",
+    "examples/mixed_image_text.toml",
+    4,
+)];
 
 fn captures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("captures")
@@ -153,6 +165,75 @@ fn each_capture_replays_to_the_frames_its_seed_sent() {
 }
 
 #[test]
+fn a_recorded_scenario_gives_every_user_what_a_clean_link_gives() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let weights = root.join("weights/default");
+    let (model, tokenizer) = SemanticModel::load(&weights, &candle_core::Device::Cpu).unwrap();
+    let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
+    for (name, scenario_file, n_frames) in SCENARIO_CAPTURES {
+        let path = captures_dir().join(format!("{name}.sigmf-meta"));
+        let scenario = Scenario::load(&root.join(scenario_file)).unwrap();
+        let (outcome, users) = replay_scenario(
+            &path,
+            ReceiverConfig::default(),
+            &scenario,
+            &model,
+            &tokenizer,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let description = outcome.meta.global.description.clone().unwrap_or_default();
+        let fingerprint = weights_fingerprint(&weights).unwrap();
+        assert!(
+            description.contains(&fingerprint),
+            "{name} was recorded with other weights than weights/default: run \
+             captures/make_captures.sh after training ({description})"
+        );
+        assert_eq!(outcome.frames.len(), n_frames, "{name}: frames decoded");
+
+        // The reference: the same users over a clean link (40 dB AWGN, no offsets).
+        let mut clean = scenario.clone();
+        for (i, u) in clean.users.iter_mut().enumerate() {
+            u.channel = UserChannel {
+                snr_db: 40.0,
+                multipath: false,
+                cfo_hz: 0.0,
+                timing_offset_samples: 0.0,
+                seed: i as u64 + 1,
+            };
+        }
+        let reference = run_scenario(&model, &tokenizer, &clean, &RunOptions::default()).unwrap();
+        for (i, (u, r)) in users.into_iter().zip(&reference.users).enumerate() {
+            let user = &scenario.users[i].name;
+            let result = u.result.unwrap_or_else(|e| panic!("{name} {user}: {e}"));
+            let output = result
+                .output
+                .unwrap_or_else(|e| panic!("{name} {user}: not delivered: {e}"));
+            match (output, &r.output) {
+                (
+                    m4sc::multiuser::user_receiver::TaskOutput::Text(a),
+                    Some(m4sc::multiuser::user_receiver::TaskOutput::Text(b)),
+                ) => assert_eq!(&a, b, "{name} {user}: answer differs from the clean link's"),
+                (
+                    m4sc::multiuser::user_receiver::TaskOutput::Image(a),
+                    Some(m4sc::multiuser::user_receiver::TaskOutput::Image(b)),
+                ) => {
+                    // 22 dB over multipath against 40 dB: the reconstruction may move a
+                    // little, not become another picture.
+                    let a = a.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                    let b = b.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                    let psnr = m4sc::data::metrics::psnr_db(&a, &b).unwrap();
+                    assert!(
+                        psnr > 25.0,
+                        "{name} {user}: {psnr:.1} dB from the clean image"
+                    );
+                }
+                (a, b) => panic!("{name} {user}: outputs of different kinds: {a:?} / {b:?}"),
+            }
+        }
+    }
+}
+
+#[test]
 fn the_script_regenerates_every_capture_byte_for_byte() {
     let out = std::env::temp_dir().join(format!("m4sc-captures-{}", std::process::id()));
     let status = Command::new("bash")
@@ -164,9 +245,13 @@ fn the_script_regenerates_every_capture_byte_for_byte() {
         .status()
         .expect("bash must start");
     assert!(status.success(), "make_captures.sh failed");
-    for c in &CAPTURES {
+    let names = CAPTURES
+        .iter()
+        .map(|c| c.name)
+        .chain(SCENARIO_CAPTURES.iter().map(|c| c.0));
+    for name in names {
         for ext in ["sigmf-meta", "sigmf-data"] {
-            let file = format!("{}.{ext}", c.name);
+            let file = format!("{name}.{ext}");
             let shipped = std::fs::read(captures_dir().join(&file)).unwrap();
             let made = std::fs::read(out.join(&file)).unwrap();
             assert!(shipped.len() < 1 << 20, "{file} must stay under 1 MiB");

@@ -162,3 +162,48 @@ fn an_impossible_recording_rate_is_refused_before_any_file_is_written() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn replaying_a_scenario_with_other_weights_is_refused_naming_both() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let capture = root.join("captures/scenario_mixed_multipath.sigmf-meta");
+    let scenario = root.join("examples/mixed_image_text.toml");
+    let dir = temp_dir("other-weights");
+    for f in ["config.json", "tokenizer.json"] {
+        std::fs::copy(root.join("weights/default").join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(dir.join("model.safetensors"), b"not these weights").unwrap();
+    let out = m4sc(&[
+        "replay",
+        s(&capture),
+        "--scenario",
+        s(&scenario),
+        "--weights",
+        s(&dir),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "replay must fail");
+    // Decoding channel symbols with other weights than encoded them gives confident
+    // nonsense; the recording names its weights so that this is caught.
+    assert!(
+        err.contains("recorded with weights sha256:") && err.contains(s(&dir)),
+        "stderr: {err}"
+    );
+
+    let out = m4sc(&["replay", s(&capture), "--scenario", s(&scenario), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let users = report["users"]["users"]
+        .as_array()
+        .expect("users in the report");
+    assert_eq!(users.len(), 5);
+    assert!(
+        users.iter().all(|u| u["delivered"] == true),
+        "every user of the recording must be served: {users:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

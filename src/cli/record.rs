@@ -5,14 +5,22 @@ use super::device_args::{open_rx_stream, DeviceArgs};
 use super::recording_args::RecordingArgs;
 use super::report::print_json;
 use super::semantic_args::SemanticArgs;
+use anyhow::Context;
+use candle_core::Device;
 use clap::Args;
+use m4sc::blocks::TxFrame;
 use m4sc::flowgraphs::record::{record, AirSource, RecordOutcome};
 use m4sc::io::{is_sigmf_path, ResampledReader, SigmfWriter, PHY_SAMPLE_RATE_HZ};
 use m4sc::link_metrics::frames_dropped;
+use m4sc::multiuser::scenario::Scenario;
+use m4sc::multiuser::transmitter::transmit;
 use m4sc::phy::rx::ReceiverConfig;
 use m4sc::phy::{RxFrame, RxStats};
+use m4sc::semantic::model::SemanticModel;
+use m4sc::semantic::model_config::weights_fingerprint;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const LONG_ABOUT: &str = "\
 Record the air into a SigMF recording (FILE.sigmf-meta + FILE.sigmf-data) while the \
@@ -71,9 +79,37 @@ pub struct RecordArgs {
     pub clock_offset_ppm: f64,
     #[command(flatten)]
     pub recording: RecordingArgs,
+    /// With --simulate: send this multi-user scenario's frames (what `m4sc loopback
+    /// --scenario FILE` sends) instead of data and semantic test frames.
+    #[arg(long, value_name = "FILE", requires = "simulate")]
+    pub scenario: Option<PathBuf>,
+    /// Semantic model weights folder of --scenario.
+    #[arg(long, value_name = "DIR", default_value = "weights/default")]
+    pub weights: PathBuf,
     /// Print one JSON object on stdout instead of a summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Marks, in a recording's description, the weights that encoded its semantic frames.
+pub const WEIGHTS_TAG: &str = "weights sha256:";
+
+/// The frames of `scenario` as its transmitter sends them, and what the recording
+/// says about them.
+fn scenario_frames(scenario: &Path, weights: &Path) -> anyhow::Result<(Vec<TxFrame>, String)> {
+    let scenario = Scenario::load(scenario)?;
+    let (model, tokenizer) = SemanticModel::load(weights, &Device::Cpu)
+        .with_context(|| format!("loading the semantic model from {}", weights.display()))?;
+    let tx = transmit(&Arc::new(model), &Arc::new(tokenizer), &scenario)?;
+    let described = format!(
+        "scenario {} ({} users, {} semantic frames, {} channel symbols; {WEIGHTS_TAG}{})",
+        scenario.path.display(),
+        scenario.users.len(),
+        tx.frames.len(),
+        tx.total_channel_symbols(),
+        weights_fingerprint(weights)?
+    );
+    Ok((tx.frames, described))
 }
 
 /// What a recording run reports.
@@ -210,22 +246,31 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
             None,
         ),
         None => {
-            let mut frames = args.frames.frames()?;
-            frames.extend(args.semantic.frames(seed)?);
+            let (frames, sent) = match &args.scenario {
+                Some(path) => scenario_frames(path, &args.weights)?,
+                None => {
+                    let mut frames = args.frames.frames()?;
+                    frames.extend(args.semantic.frames(seed)?);
+                    let sent = format!(
+                        "{} data frames at {} Mb/s ({}-byte PSDUs), {} semantic frames of {} \
+                         symbols",
+                        args.frames.frames,
+                        args.frames.rate.mbps(),
+                        args.frames.payload_bytes,
+                        args.semantic.semantic_frames,
+                        args.semantic.semantic_symbols,
+                    );
+                    (frames, sent)
+                }
+            };
             let mut channel = args.channel.config(seed);
             channel.timing_offset_samples = args.timing_offset_samples;
             channel.sample_clock_offset_ppm = args.clock_offset_ppm;
             let c = &args.channel;
             let description = format!(
-                "synthetic: m4sc transmitter through the channel simulator; {} data frames \
-                 at {} Mb/s ({}-byte PSDUs), {} semantic frames of {} symbols; {} channel, \
-                 {} dB SNR, {} ns RMS delay spread, {} Hz CFO, {} samples timing offset, \
-                 {} ppm clock offset; seed {seed}",
-                args.frames.frames,
-                args.frames.rate.mbps(),
-                args.frames.payload_bytes,
-                args.semantic.semantic_frames,
-                args.semantic.semantic_symbols,
+                "synthetic: m4sc transmitter through the channel simulator; {sent}; {} \
+                 channel, {} dB SNR, {} ns RMS delay spread, {} Hz CFO, {} samples timing \
+                 offset, {} ppm clock offset; seed {seed}",
                 c.channel,
                 c.snr_db,
                 c.delay_spread_ns,

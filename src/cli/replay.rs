@@ -1,15 +1,27 @@
 //! `m4sc replay`: decode a SigMF recording and compare with its annotations.
 
+use super::record::WEIGHTS_TAG;
 use super::report::{fmt_opt, print_json};
+use super::scenario_run::print_summary;
+use anyhow::Context;
+use candle_core::Device;
 use clap::Args;
-use m4sc::flowgraphs::replay::replay;
+use m4sc::flowgraphs::replay::{replay, replay_scenario, ReplayOutcome};
 use m4sc::io::sigmf_annotation::payload_crc32;
 use m4sc::io::sigmf_match::{match_annotations, AnnotationMatch};
+use m4sc::io::{SigmfReader, PHY_SAMPLE_RATE_HZ};
 use m4sc::link_metrics::{frames_dropped, mean_evm_db};
+use m4sc::multiuser::run::{assemble_report, ScenarioReport};
+use m4sc::multiuser::scenario::Scenario;
+use m4sc::multiuser::transmitter::transmit;
 use m4sc::phy::rx::ReceiverConfig;
 use m4sc::phy::{RxFrame, RxStats};
+use m4sc::semantic::model::SemanticModel;
+use m4sc::semantic::model_config::weights_fingerprint;
 use serde::Serialize;
+use std::path::Path;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 pub const LONG_ABOUT: &str = "\
@@ -25,13 +37,27 @@ header); frames_dropped (detections that gave no frame); frames_expected (annota
 that claim a frame: frames as sent, or decoded ok when recorded); frames_matched (of \
 those, decoded again at the same place, within 80 samples at 20 MHz, with the same PSDU \
 CRC-32 or semantic header); frames_lost = expected - matched; frames_unexpected \
-(decoded frames no annotation claims).";
+(decoded frames no annotation claims).
+
+With --scenario FILE (a recording of that scenario's transmission, such as `m4sc record \
+--simulate --scenario FILE` writes), every user of the scenario also runs its semantic \
+receiver and task on the frames decoded, and the report adds each user's result against \
+the scenario's ground truth. All users hear the one recording (the scenario's channel \
+entries do not apply; each user's SNR is its receiver's estimate). The transmitter is run again locally to know what was sent, so \
+--weights must be the weights that made the recording: a recording whose description \
+names other weights (weights sha256:...) is refused.";
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The recording: NAME.sigmf-meta, NAME.sigmf-data or NAME.
     #[arg(value_name = "FILE.sigmf-meta")]
     pub input: PathBuf,
+    /// Also run every user of this multi-user scenario on the semantic frames.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Semantic model weights folder of --scenario.
+    #[arg(long, value_name = "DIR", default_value = "weights/default")]
+    pub weights: PathBuf,
     /// Print one JSON object on stdout instead of a summary.
     #[arg(long)]
     pub json: bool,
@@ -67,6 +93,9 @@ struct ReplayReport {
     elapsed_s: f64,
     receiver: RxStats,
     frames: Vec<ReplayedFrame>,
+    /// Each user's result, with --scenario.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    users: Option<ScenarioReport>,
 }
 
 fn summarize(frame: &RxFrame) -> ReplayedFrame {
@@ -99,9 +128,73 @@ fn summarize(frame: &RxFrame) -> ReplayedFrame {
     out
 }
 
+/// Refuses weights other than those the recording's description names, if it names any.
+fn check_weights(input: &Path, description: &str, weights: &Path) -> anyhow::Result<()> {
+    let Some(at) = description.find(WEIGHTS_TAG) else {
+        log::warn!(
+            "{}: the recording does not name the weights of its semantic frames; \
+             assuming {}",
+            input.display(),
+            weights.display()
+        );
+        return Ok(());
+    };
+    let recorded: String = description[at + WEIGHTS_TAG.len()..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let ours = weights_fingerprint(weights)?;
+    if recorded != ours {
+        anyhow::bail!(
+            "{}: recorded with weights sha256:{recorded}, but {} are sha256:{ours}; \
+             replay with the weights that made the recording (or record it again)",
+            input.display(),
+            weights.display()
+        );
+    }
+    Ok(())
+}
+
+/// Replays with every user of `scenario_path`; the PHY outcome and the users' report.
+fn replay_users(
+    args: &ReplayArgs,
+    scenario_path: &Path,
+) -> anyhow::Result<(ReplayOutcome, ScenarioReport)> {
+    let scenario = Scenario::load(scenario_path)?;
+    let meta = SigmfReader::open(&args.input)?.meta().clone();
+    let description = meta.global.description.clone().unwrap_or_default();
+    check_weights(&args.input, &description, &args.weights)?;
+    let (model, tokenizer) = SemanticModel::load(&args.weights, &Device::Cpu)
+        .with_context(|| format!("loading the semantic model from {}", args.weights.display()))?;
+    let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
+    let tx = transmit(&model, &tokenizer, &scenario)?;
+    let (outcome, users) = replay_scenario(
+        &args.input,
+        ReceiverConfig::default(),
+        &scenario,
+        &model,
+        &tokenizer,
+    )?;
+    let samples_20mhz = (outcome.recorded_samples as f64 * PHY_SAMPLE_RATE_HZ
+        / outcome.meta.global.sample_rate_hz)
+        .round() as u64;
+    let mut report = assemble_report(&scenario, &tx, users, tx.frames.len() as u64, samples_20mhz)?;
+    // One recorded channel for everyone: the SNR to show is what the receiver measured.
+    for u in &mut report.users {
+        u.snr_db = u.snr_db_estimate.unwrap_or(f32::NAN);
+    }
+    Ok((outcome, report))
+}
+
 pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let outcome = replay(&args.input, ReceiverConfig::default())?;
+    let (outcome, users) = match &args.scenario {
+        Some(path) => {
+            let (outcome, users) = replay_users(args, path)?;
+            (outcome, Some(users))
+        }
+        None => (replay(&args.input, ReceiverConfig::default())?, None),
+    };
     let g = &outcome.meta.global;
     let annotations =
         match_annotations(&outcome.meta.annotations, g.sample_rate_hz, &outcome.frames);
@@ -113,7 +206,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
             annotations.lost_starts
         );
     }
-    let report = ReplayReport {
+    let mut report = ReplayReport {
         input: args.input.clone(),
         datatype: g.datatype.clone(),
         sample_rate_hz: g.sample_rate_hz,
@@ -126,7 +219,11 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         elapsed_s: start.elapsed().as_secs_f64(),
         receiver: outcome.stats,
         frames: outcome.frames.iter().map(summarize).collect(),
+        users,
     };
+    if let Some(users) = &mut report.users {
+        users.elapsed_s = report.elapsed_s;
+    }
     if args.json {
         return print_json(&report);
     }
@@ -148,5 +245,8 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         a.frames_expected, a.frames_matched, report.frames_lost, a.frames_unexpected
     );
     println!("EVM:    {}", fmt_opt(report.evm_db, 2, " dB"));
+    if let Some(users) = &report.users {
+        print_summary(users);
+    }
     Ok(())
 }

@@ -65,7 +65,7 @@ pub fn run(
     Ok(())
 }
 
-fn print_summary(r: &ScenarioReport) {
+pub fn print_summary(r: &ScenarioReport) {
     println!("scenario {}: {} users", r.scenario, r.users.len());
     println!(
         "{:<10} {:<11} {:>6} {:>7}  {:<34} {:>12} {:>8} {:>9}",

@@ -6,7 +6,7 @@ use super::transmitter::{transmit, Transmission};
 use super::user_receiver::{TaskOutput, UserResult};
 use crate::blocks::TransmitterConfig;
 use crate::data::metrics::{bleu4, exact_match, psnr_db, ssim_batch};
-use crate::flowgraphs::semantic_loopback::semantic_loopback;
+use crate::flowgraphs::semantic_loopback::{semantic_loopback, SemanticUserOutcome};
 use crate::phy::rx::ReceiverConfig;
 use crate::phy::RxFrame;
 use crate::semantic::eval::PSNR_CAP_DB;
@@ -120,17 +120,15 @@ pub fn run_scenario(
         options.tx_config,
         options.rx_config,
     )?;
-    let mut users = Vec::with_capacity(scenario.users.len());
-    let mut semantic_receive_s = 0.0;
-    for (i, u) in outcome.users.into_iter().enumerate() {
-        let result = u.result.map_err(|e| {
-            anyhow::anyhow!("user {}: semantic receiver: {e}", scenario.users[i].name)
-        })?;
-        semantic_receive_s += u.semantic_receive_s;
-        users.push(user_report(scenario, &tx, i, &u.received, result)?);
-    }
+    let mut report = assemble_report(
+        scenario,
+        &tx,
+        outcome.users,
+        outcome.frames_sent,
+        outcome.samples,
+    )?;
     if options.compare_alone && scenario.users.len() > 1 {
-        for (i, r) in users.iter_mut().enumerate() {
+        for (i, r) in report.users.iter_mut().enumerate() {
             let alone = Scenario {
                 users: vec![scenario.users[i].clone()],
                 ..scenario.clone()
@@ -147,7 +145,30 @@ pub fn run_scenario(
             r.metric_alone = rep.users[0].metric.map(|m| m.value);
         }
     } else if options.compare_alone {
-        users[0].metric_alone = users[0].metric.map(|m| m.value);
+        report.users[0].metric_alone = report.users[0].metric.map(|m| m.value);
+    }
+    report.elapsed_s = start.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The report of `scenario` from what its users' receivers ended with, `tx` being what
+/// was sent (its messages tell which frames each user needed, its images are the
+/// ground truth of reconstruction). `elapsed_s` is left at 0 for the caller to set.
+pub fn assemble_report(
+    scenario: &Scenario,
+    tx: &Transmission,
+    outcomes: Vec<SemanticUserOutcome>,
+    frames_sent: u64,
+    samples: u64,
+) -> anyhow::Result<ScenarioReport> {
+    let mut users = Vec::with_capacity(scenario.users.len());
+    let mut semantic_receive_s = 0.0;
+    for (i, u) in outcomes.into_iter().enumerate() {
+        let result = u.result.map_err(|e| {
+            anyhow::anyhow!("user {}: semantic receiver: {e}", scenario.users[i].name)
+        })?;
+        semantic_receive_s += u.semantic_receive_s;
+        users.push(user_report(scenario, tx, i, &u.received, result)?);
     }
     let total = tx.total_channel_symbols();
     Ok(ScenarioReport {
@@ -159,10 +180,10 @@ pub fn run_scenario(
         symbol_ratio: total as f64 / tx.unshared_channel_symbols.max(1) as f64,
         public_messages: tx.messages.iter().filter(|m| m.kind.is_public()).count(),
         private_messages: tx.messages.iter().filter(|m| !m.kind.is_public()).count(),
-        frames_sent: outcome.frames_sent,
-        samples: outcome.samples,
-        airtime_s: outcome.samples as f64 / SAMPLE_RATE_HZ,
-        elapsed_s: start.elapsed().as_secs_f64(),
+        frames_sent,
+        samples,
+        airtime_s: samples as f64 / SAMPLE_RATE_HZ,
+        elapsed_s: 0.0,
         semantic_receive_s,
     })
 }

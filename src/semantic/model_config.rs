@@ -247,6 +247,20 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), WeightsErr
     })
 }
 
+/// Names a set of weights: the first 16 hex digits of the SHA-256 of the weights file
+/// of the weight directory `dir`. Recordings of semantic frames carry it, since only
+/// the weights that encoded the channel symbols can decode them.
+pub fn weights_fingerprint(dir: &Path) -> Result<String, WeightsError> {
+    use sha2::{Digest, Sha256};
+    let path = WeightPaths::in_dir(dir).weights;
+    let bytes = std::fs::read(&path).map_err(|source| WeightsError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let digest = Sha256::digest(&bytes);
+    Ok(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,10 @@ pub struct TrainSettings {
     pub val_snr_db: f64,
     /// Print a progress line every this many steps.
     pub log_every: usize,
+    /// Weight directory to start from instead of seeded initial weights: its
+    /// tokenizer is reused and its model configuration must equal `[model]`. The
+    /// optimizer starts fresh; relative paths are taken from the working directory.
+    pub init_from: Option<PathBuf>,
 }
 
 impl Default for TrainSettings {
@@ -79,6 +83,7 @@ impl Default for TrainSettings {
             val_examples_per_task: 24,
             val_snr_db: 10.0,
             log_every: 10,
+            init_from: None,
         }
     }
 }
@@ -158,6 +163,21 @@ pub(crate) fn tokenizer_corpus(split: &Split) -> Vec<String> {
     texts
 }
 
+/// The tokenizer of the weight directory `init`, after checking that its model
+/// configuration is the one being trained.
+fn initial_tokenizer(init: &Path, model: &SemanticModelConfig) -> anyhow::Result<BpeTokenizer> {
+    let paths = WeightPaths::existing(init)?;
+    let init_model = SemanticModelConfig::load(&paths.config)?;
+    if &init_model != model {
+        anyhow::bail!(
+            "{} describes another model than the training configuration's [model]; \
+             copy its settings into [model] to continue from it",
+            paths.config.display()
+        );
+    }
+    Ok(BpeTokenizer::load(&paths.tokenizer)?)
+}
+
 fn load_split(dir: &Path) -> anyhow::Result<Split> {
     Split::load(dir).with_context(|| format!("loading data split {}", dir.display()))
 }
@@ -185,15 +205,21 @@ pub fn train(
             );
         }
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-        let train_split = load_split(&opts.data_dir.join("train"))?;
-        let started = Instant::now();
-        let tokenizer =
-            BpeTokenizer::train(&tokenizer_corpus(&train_split), config.model.vocab_size)?;
-        info!(
-            "tokenizer: {} tokens trained in {:.1} s",
-            tokenizer.vocab_size(),
-            started.elapsed().as_secs_f64()
-        );
+        let tokenizer = match &config.train.init_from {
+            Some(init) => initial_tokenizer(init, &config.model)?,
+            None => {
+                let train_split = load_split(&opts.data_dir.join("train"))?;
+                let started = Instant::now();
+                let tokenizer =
+                    BpeTokenizer::train(&tokenizer_corpus(&train_split), config.model.vocab_size)?;
+                info!(
+                    "tokenizer: {} tokens trained in {:.1} s",
+                    tokenizer.vocab_size(),
+                    started.elapsed().as_secs_f64()
+                );
+                tokenizer
+            }
+        };
         tokenizer.save(&paths.tokenizer)?;
         config.model.save_json(&paths.config)?;
         write_json(&out.join(TRAIN_CONFIG_FILE), config)?;
@@ -221,6 +247,13 @@ pub fn train(
             .with_context(|| format!("loading {}", out.join(OPTIMIZER_FILE).display()))?;
         optimizer.load_state(&moments, state.optimizer_steps)?;
         info!("resuming {} at step {}", out.display(), state.step);
+    } else if let Some(init) = &ts.init_from {
+        let init_paths = WeightPaths::existing(init)?;
+        let mut shared = varmap.varmap().clone();
+        shared
+            .load(&init_paths.weights)
+            .with_context(|| format!("loading weights {}", init_paths.weights.display()))?;
+        info!("starting from the weights in {}", init.display());
     }
 
     let train_split = load_split(&opts.data_dir.join("train"))?;

@@ -141,6 +141,7 @@ fn tiny_config(steps: usize) -> TrainConfig {
             val_examples_per_task: 2,
             val_snr_db: 10.0,
             log_every: 5,
+            init_from: None,
         },
     }
 }
@@ -237,6 +238,55 @@ fn stopping_and_resuming_reproduces_the_uninterrupted_run() {
         csv_a.lines().count(),
         csv_b.lines().count(),
         "loss log rows"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_run_started_from_trained_weights_continues_where_they_left_off() {
+    let root = temp_dir("init-from");
+    write_split(&root.join("train"), 2);
+    let never = AtomicBool::new(false);
+    let first = root.join("first");
+    let a = train(
+        &tiny_config(40),
+        &options(&root, &first, false, None),
+        &never,
+    )
+    .unwrap();
+    let mut cfg = tiny_config(5);
+    cfg.train.seed = 6;
+    cfg.train.init_from = Some(first.clone());
+    let second = root.join("second");
+    let b = train(&cfg, &options(&root, &second, false, None), &never).unwrap();
+    // Seeded fresh weights start near a.first_loss; weights loaded from the first run
+    // start near where it ended. A loader that silently kept the seeded weights would
+    // start high again.
+    assert!(
+        b.first_loss < 0.8 * a.first_loss,
+        "continued run starts at loss {} against a fresh start's {} (first run ended at {})",
+        b.first_loss,
+        a.first_loss,
+        a.last_loss
+    );
+    assert_eq!(
+        std::fs::read(first.join("tokenizer.json")).unwrap(),
+        std::fs::read(second.join("tokenizer.json")).unwrap(),
+        "the continued run must keep the token ids its weights were trained on"
+    );
+
+    let mut other = cfg.clone();
+    other.model.channel_codec.symbols_per_token = 8;
+    let err = train(
+        &other,
+        &options(&root, &root.join("third"), false, None),
+        &never,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("config.json"),
+        "a model mismatch must name the file: {err}"
     );
     std::fs::remove_dir_all(&root).unwrap();
 }

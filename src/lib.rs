@@ -1,6 +1,7 @@
 //! m4sc: multi-modal, multi-task, multi-user semantic communication over an IEEE 802.11a
 //! OFDM radio built on FutureSDR.
 
+pub mod baseline;
 pub mod blocks;
 pub mod channel;
 pub mod data;
@@ -12,6 +13,7 @@ pub mod plot;
 pub mod radio;
 pub mod resample;
 pub mod semantic;
+pub mod sweep;
 pub mod traffic;
 
 #[path = "../flowgraphs/mod.rs"]

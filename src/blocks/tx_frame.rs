@@ -1,7 +1,9 @@
 //! What the transmitter block sends: one PHY burst's content.
 
 use crate::phy::error::TxError;
-use crate::phy::tx::{encode_data_frame, encode_semantic_frame};
+use crate::phy::tx::{
+    data_frame_len, encode_data_frame, encode_semantic_frame, semantic_frame_len,
+};
 use crate::phy::{Rate, SemanticHeader};
 use num_complex::Complex32;
 
@@ -28,6 +30,14 @@ impl TxFrame {
             TxFrame::Semantic { header, symbols } => encode_semantic_frame(header, symbols),
         }
     }
+
+    /// Samples [`Self::encode`] produces (20 MHz), without encoding.
+    pub fn len_samples(&self) -> usize {
+        match self {
+            TxFrame::Data { psdu, rate } => data_frame_len(psdu.len(), *rate),
+            TxFrame::Semantic { symbols, .. } => semantic_frame_len(symbols.len()),
+        }
+    }
 }
 
 /// Scrambler seed of the `index`-th data frame when the sequence starts at `first`:
@@ -46,6 +56,31 @@ pub fn scrambler_seed_for(first: u8, index: u64) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn length_without_encoding_is_the_encoded_length() {
+        let data = TxFrame::Data {
+            psdu: vec![7; 123],
+            rate: crate::phy::Rate::Mbps36,
+        };
+        let header = crate::phy::SemanticHeader {
+            kind: 0,
+            stream: crate::phy::StreamKind::Public,
+            destination: crate::phy::BROADCAST,
+            task: 0,
+            message_id: 1,
+            fragment_index: 0,
+            fragment_count: 1,
+            n_symbols: 100,
+        };
+        let semantic = TxFrame::Semantic {
+            header,
+            symbols: vec![Complex32::new(0.5, -0.5); 100],
+        };
+        for f in [data, semantic] {
+            assert_eq!(f.len_samples(), f.encode(5).unwrap().len());
+        }
+    }
 
     #[test]
     fn seeds_cycle_through_all_nonzero_states() {

@@ -13,6 +13,7 @@ pub mod report;
 pub mod rx;
 pub mod scenario_run;
 pub mod semantic_args;
+pub mod sweep;
 pub mod train;
 pub mod tx;
 
@@ -57,6 +58,9 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Evaluate over a range of SNRs and channels; write a CSV and PNG charts.
     EvalSweep(eval::EvalSweepArgs),
+    /// The semantic system against the classical baseline over an SNR range.
+    #[command(long_about = sweep::LONG_ABOUT)]
+    Sweep(sweep::SweepArgs),
 }
 
 impl Cli {
@@ -74,6 +78,7 @@ impl Cli {
             Command::Train(args) => train::run(&args),
             Command::Eval(args) => eval::run_eval(&args),
             Command::EvalSweep(args) => eval::run_sweep(&args),
+            Command::Sweep(args) => sweep::run(&args),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! A scenario end to end: the transmitter, then the semantic loopback flowgraph (per
 //! user a channel, an OFDM receiver and the user's semantic receiver), and the report.
 
-use super::scenario::{Content, Scenario};
+use super::scenario::{Content, Scenario, User};
 use super::transmitter::{transmit, Transmission};
 use super::user_receiver::{TaskOutput, UserResult};
 use crate::blocks::TransmitterConfig;
@@ -84,6 +84,8 @@ pub struct ScenarioReport {
     pub private_messages: usize,
     pub frames_sent: u64,
     pub samples: u64,
+    /// Samples of the frames alone, gaps between them excluded (20 MHz).
+    pub frame_samples: u64,
     /// `samples / 20 MHz`.
     pub airtime_s: f64,
     pub users_not_delivered: usize,
@@ -182,6 +184,7 @@ pub fn assemble_report(
         private_messages: tx.messages.iter().filter(|m| !m.kind.is_public()).count(),
         frames_sent,
         samples,
+        frame_samples: tx.frames.iter().map(|f| f.len_samples() as u64).sum(),
         airtime_s: samples as f64 / SAMPLE_RATE_HZ,
         elapsed_s: 0.0,
         semantic_receive_s,
@@ -227,38 +230,13 @@ fn user_report(
         .map(|m| m.n_symbols as f64 / m.members.len() as f64)
         .sum();
     let unshared = tx.user_unshared_symbols[i];
-    let ground_truth = match (&u.answer, &u.content) {
-        (Some(a), _) => Some(a.clone()),
-        (None, Content::Text(t)) if u.task.name() == Task::TEXT => Some(t.clone()),
-        _ => None,
-    };
-    let (mut metric, mut ssim, mut bleu, mut answer) = (None, None, None, None);
-    match &result.output {
-        Ok(TaskOutput::Image(img)) => {
-            if let Some(original) = &tx.images[i] {
-                let p = img.flatten_all()?.to_vec1::<f32>()?;
-                let t = original.flatten_all()?.to_vec1::<f32>()?;
-                metric = Some(Metric {
-                    name: "psnr_db",
-                    value: psnr_db(&p, &t)?.min(PSNR_CAP_DB),
-                });
-                ssim = Some(ssim_batch(&img.unsqueeze(0)?, &original.unsqueeze(0)?)?);
-            }
-        }
-        Ok(TaskOutput::Text(a)) => {
-            if let Some(gt) = &ground_truth {
-                metric = Some(Metric {
-                    name: "exact_match",
-                    value: exact_match(&[a.as_str()], &[gt.as_str()])?,
-                });
-                if u.task.name() == Task::TEXT {
-                    bleu = Some(bleu4(&[a.as_str()], &[gt.as_str()])?);
-                }
-            }
-            answer = Some(a.clone());
-        }
-        Err(_) => {}
-    }
+    let ground_truth = ground_truth(u);
+    let Score {
+        metric,
+        ssim,
+        bleu4: bleu,
+        answer,
+    } = score_output(u, &result.output, tx.images[i].as_ref())?;
     Ok(UserReport {
         user: i,
         name: u.name.clone(),
@@ -288,4 +266,62 @@ fn user_report(
         received_tokens: result.tokens,
         output: result.output.ok(),
     })
+}
+
+/// What a user should get: its answer, or the sentence of a text delivery.
+pub fn ground_truth(u: &User) -> Option<String> {
+    match (&u.answer, &u.content) {
+        (Some(a), _) => Some(a.clone()),
+        (None, Content::Text(t)) if u.task.name() == Task::TEXT => Some(t.clone()),
+        _ => None,
+    }
+}
+
+/// A task output scored against the user's ground truth.
+#[derive(Debug, Clone, Default)]
+pub struct Score {
+    pub metric: Option<Metric>,
+    /// SSIM of a reconstructed image.
+    pub ssim: Option<f64>,
+    /// BLEU-4 of a delivered sentence.
+    pub bleu4: Option<f64>,
+    /// The text the task produced.
+    pub answer: Option<String>,
+}
+
+/// Scores `output` of user `u`: PSNR (capped) and SSIM of a reconstruction against
+/// `original` (3, 64, 64), exact match of a text answer, BLEU-4 of a sentence.
+pub fn score_output(
+    u: &User,
+    output: &Result<TaskOutput, String>,
+    original: Option<&candle_core::Tensor>,
+) -> anyhow::Result<Score> {
+    let mut score = Score::default();
+    match output {
+        Ok(TaskOutput::Image(img)) => {
+            if let Some(original) = original {
+                let p = img.flatten_all()?.to_vec1::<f32>()?;
+                let t = original.flatten_all()?.to_vec1::<f32>()?;
+                score.metric = Some(Metric {
+                    name: "psnr_db",
+                    value: psnr_db(&p, &t)?.min(PSNR_CAP_DB),
+                });
+                score.ssim = Some(ssim_batch(&img.unsqueeze(0)?, &original.unsqueeze(0)?)?);
+            }
+        }
+        Ok(TaskOutput::Text(a)) => {
+            if let Some(gt) = &ground_truth(u) {
+                score.metric = Some(Metric {
+                    name: "exact_match",
+                    value: exact_match(&[a.as_str()], &[gt.as_str()])?,
+                });
+                if u.task.name() == Task::TEXT {
+                    score.bleu4 = Some(bleu4(&[a.as_str()], &[gt.as_str()])?);
+                }
+            }
+            score.answer = Some(a.clone());
+        }
+        Err(_) => {}
+    }
+    Ok(score)
 }

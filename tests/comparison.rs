@@ -1,0 +1,146 @@
+//! The classical baseline and the sweep against the semantic system, over the real
+//! flowgraphs with the shipped weights.
+
+use candle_core::Device;
+use m4sc::baseline::airtime::payload_capacity_bytes;
+use m4sc::baseline::classical::run_classical;
+use m4sc::multiuser::scenario::{Content, Scenario};
+use m4sc::multiuser::transmitter::transmit;
+use m4sc::multiuser::user_receiver::TaskOutput;
+use m4sc::phy::Rate;
+use m4sc::semantic::model::SemanticModel;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scenario_at(snr_db: f32) -> Scenario {
+    let mut s = Scenario::load(&root().join("examples/mixed_image_text.toml")).unwrap();
+    for (i, u) in s.users.iter_mut().enumerate() {
+        u.channel.snr_db = snr_db;
+        u.channel.multipath = false;
+        u.channel.seed = 40 + i as u64;
+    }
+    s
+}
+
+#[test]
+fn classical_items_fit_their_airtime_and_arrive_whole_on_a_clean_link() {
+    let (model, tokenizer) =
+        SemanticModel::load(&root().join("weights/default"), &Device::Cpu).unwrap();
+    let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
+    let scenario = scenario_at(35.0);
+    let tx = transmit(&model, &tokenizer, &scenario).unwrap();
+    let run = run_classical(
+        &model,
+        &tokenizer,
+        &scenario,
+        &tx,
+        Rate::Mbps24,
+        Default::default(),
+        Default::default(),
+    )
+    .unwrap();
+    // Three items: the picture shared by two users, two sentences, the digit.
+    assert_eq!(run.items.len(), 4);
+    let mut budget = 0;
+    for item in &run.items {
+        let cap = payload_capacity_bytes(item.airtime_samples, Rate::Mbps24).unwrap();
+        let sent = item.payload_bytes.expect("every item fits at 24 Mb/s");
+        assert!(
+            sent <= cap,
+            "item {}: {sent} bytes > capacity {cap}",
+            item.id
+        );
+        budget += item.airtime_samples;
+    }
+    // Same airtime as the semantic frames of each item: never more.
+    assert!(
+        run.airtime_samples <= budget,
+        "classical used {} samples, budget {budget}",
+        run.airtime_samples
+    );
+    for (u, user) in run.users.iter().zip(&scenario.users) {
+        let out = u
+            .output
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{}: {e}", user.name));
+        match (user.task.name(), out) {
+            ("reconstruct", TaskOutput::Image(_)) => {
+                // A JPEG of a flat-shaded picture in 120+ bytes: well above the
+                // semantic reconstruction's 21 dB; a wrong colour plane order or a
+                // broken upscaling would fall far below.
+                let psnr = u.score.metric.unwrap().value;
+                assert!(psnr > 24.0, "{}: {psnr:.1} dB", user.name);
+            }
+            ("text", TaskOutput::Text(t)) => match &user.content {
+                Content::Text(sent) => assert_eq!(t, sent, "{}", user.name),
+                Content::Image(_) => panic!("{}: text task on a picture", user.name),
+            },
+            (_, TaskOutput::Text(_)) => {}
+            (task, o) => panic!("{}: {task} gave {o:?}", user.name),
+        }
+    }
+}
+
+#[test]
+fn below_the_rate_s_threshold_every_classical_user_fails() {
+    let (model, tokenizer) =
+        SemanticModel::load(&root().join("weights/default"), &Device::Cpu).unwrap();
+    let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
+    let scenario = scenario_at(-3.0);
+    let tx = transmit(&model, &tokenizer, &scenario).unwrap();
+    // 54 Mb/s (64-QAM 3/4) needs about 20 dB: at -3 dB no frame survives its FCS,
+    // and a lost frame must fail the task, not deliver a damaged item.
+    let run = run_classical(
+        &model,
+        &tokenizer,
+        &scenario,
+        &tx,
+        Rate::Mbps54,
+        Default::default(),
+        Default::default(),
+    )
+    .unwrap();
+    for (u, user) in run.users.iter().zip(&scenario.users) {
+        assert!(u.output.is_err(), "{} was served at -3 dB", user.name);
+    }
+}
+
+#[test]
+fn sweep_writes_rows_summary_and_charts() {
+    let out = std::env::temp_dir().join(format!("m4sc-sweep-{}", std::process::id()));
+    let status = Command::new(env!("CARGO_BIN_EXE_m4sc"))
+        .args(["sweep", "--scenario"])
+        .arg(root().join("examples/four_tasks_one_image.toml"))
+        .args(["--snr-db", "10:20:10", "--seeds", "2", "--rates", "12,54"])
+        .arg("--weights")
+        .arg(root().join("weights/default"))
+        .arg("--out")
+        .arg(&out)
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    // 2 SNRs x 2 seeds x 3 tasks (reconstruct, caption, vqa) x 4 systems (semantic,
+    // 12 and 54 Mb/s, best rate), plus the header.
+    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 3 * 4, "{csv}");
+    assert!(csv
+        .lines()
+        .any(|l| l.starts_with("classical-best-rate,vqa,accuracy,20,2,")));
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("| reconstruct | psnr_db | semantic |"),
+        "{summary}"
+    );
+    for task in ["reconstruct", "caption", "vqa"] {
+        let png = std::fs::read(out.join(format!("{task}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{task}.png is not a PNG");
+    }
+    std::fs::remove_dir_all(Path::new(&out)).unwrap();
+}

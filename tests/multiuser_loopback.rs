@@ -294,3 +294,22 @@ fn each_user_hears_every_frame_through_its_own_channel() {
         out.users[2].stats
     );
 }
+
+#[test]
+fn without_sharing_every_user_gets_private_messages_at_the_unshared_cost() {
+    let (model, tok) = model();
+    let mut scenario = Scenario::load(&root().join("examples/four_tasks_one_image.toml")).unwrap();
+    let shared = m4sc::multiuser::transmitter::transmit(&model, &tok, &scenario).unwrap();
+    scenario.sharing = false;
+    let alone = m4sc::multiuser::transmitter::transmit(&model, &tok, &scenario).unwrap();
+    // Four users of one picture: shared, one public message; unshared, four private
+    // ones costing exactly what serving each user alone costs.
+    assert!(shared.messages.iter().any(|m| m.kind.is_public()));
+    assert!(alone.messages.iter().all(|m| !m.kind.is_public()));
+    assert_eq!(alone.messages.len(), 4);
+    assert_eq!(
+        alone.total_channel_symbols(),
+        alone.unshared_channel_symbols
+    );
+    assert!(shared.total_channel_symbols() * 2 < alone.total_channel_symbols());
+}

@@ -66,6 +66,10 @@ pub struct SweepArgs {
     /// projector's weights.
     #[arg(long, value_name = "LABEL=DIR")]
     pub also_weights: Vec<String>,
+    /// Also run the semantic system without semantic sharing (every user served
+    /// privately): same tasks, more airtime (the airtime_samples column).
+    #[arg(long)]
+    pub ablate_sharing: bool,
     /// Output folder.
     #[arg(long, default_value = "results/comparison")]
     pub out: PathBuf,
@@ -86,9 +90,18 @@ fn systems(args: &SweepArgs) -> anyhow::Result<Vec<SystemSpec>> {
     let (model, tokenizer) = load(&args.weights)?;
     let mut out = vec![SystemSpec::Semantic {
         label: "semantic".into(),
+        sharing: true,
         model: model.clone(),
         tokenizer: tokenizer.clone(),
     }];
+    if args.ablate_sharing {
+        out.push(SystemSpec::Semantic {
+            label: "semantic-no-sharing".into(),
+            sharing: false,
+            model: model.clone(),
+            tokenizer: tokenizer.clone(),
+        });
+    }
     for spec in &args.also_weights {
         let Some((label, dir)) = spec.split_once('=') else {
             anyhow::bail!("--also-weights {spec}: expected LABEL=DIR");
@@ -96,6 +109,7 @@ fn systems(args: &SweepArgs) -> anyhow::Result<Vec<SystemSpec>> {
         let (m, t) = load(Path::new(dir))?;
         out.push(SystemSpec::Semantic {
             label: format!("semantic-{label}"),
+            sharing: true,
             model: m,
             tokenizer: t,
         });

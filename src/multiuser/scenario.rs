@@ -5,6 +5,7 @@
 //! ```toml
 //! similarity_threshold = 0.98     # optional: cosine similarity for sharing a token
 //! max_symbols_per_frame = 480     # optional: longer messages are fragmented
+//! sharing = true                  # optional: false serves every user privately
 //!
 //! [[user]]
 //! name = "alice"                  # unique; names the user's output folder
@@ -115,6 +116,9 @@ pub struct Scenario {
     pub path: PathBuf,
     pub similarity_threshold: f32,
     pub max_symbols_per_frame: usize,
+    /// Share semantics across users (the default); without it every user gets its own
+    /// private messages, identical contents included.
+    pub sharing: bool,
     pub users: Vec<User>,
 }
 
@@ -123,6 +127,7 @@ pub struct Scenario {
 struct ScenarioFile {
     similarity_threshold: Option<f32>,
     max_symbols_per_frame: Option<usize>,
+    sharing: Option<bool>,
     #[serde(default)]
     user: Vec<UserFile>,
 }
@@ -275,6 +280,7 @@ impl Scenario {
             path: path.to_path_buf(),
             similarity_threshold,
             max_symbols_per_frame,
+            sharing: file.sharing.unwrap_or(true),
             users,
         })
     }

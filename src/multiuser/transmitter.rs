@@ -126,11 +126,16 @@ pub fn transmit(
     let mut images = Vec::new();
     let mut tokens = Vec::new();
     let mut users = Vec::new();
-    for u in &scenario.users {
+    for (i, u) in scenario.users.iter().enumerate() {
         let (img, t) = encode_content(model, tokenizer, &u.content)
             .with_context(|| format!("scenario {}: user {}", scenario.path.display(), u.name))?;
+        // Without sharing, every user's content counts as its own.
+        let key = match scenario.sharing {
+            true => content_key(&u.content)?,
+            false => format!("user:{i}"),
+        };
         users.push(UserTokens {
-            key: content_key(&u.content)?,
+            key,
             modality: u.content.modality(),
             tokens: t.to_vec2::<f32>()?,
         });
@@ -140,11 +145,11 @@ pub fn transmit(
     let spt = model.symbols_per_token();
     let user_unshared_symbols: Vec<usize> = users.iter().map(|u| u.tokens.len() * spt).collect();
     let unshared_channel_symbols = user_unshared_symbols.iter().sum();
-    let plan = plan_sharing(
-        &users,
-        scenario.similarity_threshold,
-        SharingCosts::with_maps(spt),
-    );
+    let threshold = match scenario.sharing {
+        true => scenario.similarity_threshold,
+        false => f32::INFINITY,
+    };
+    let plan = plan_sharing(&users, threshold, SharingCosts::with_maps(spt));
     let mut ordered: Vec<&PlannedMessage> = plan.messages.iter().filter(|m| m.public).collect();
     let mut private: Vec<&PlannedMessage> = plan.messages.iter().filter(|m| !m.public).collect();
     private.sort_by_key(|m| m.members[0]);

@@ -17,9 +17,11 @@ use std::sync::Arc;
 /// A system of the comparison.
 #[derive(Clone)]
 pub enum SystemSpec {
-    /// The semantic system with these weights.
+    /// The semantic system with these weights (`sharing`: share semantics across users
+    /// as the scenario allows; off for the ablation).
     Semantic {
         label: String,
+        sharing: bool,
         model: Arc<SemanticModel>,
         tokenizer: Arc<BpeTokenizer>,
     },
@@ -183,12 +185,16 @@ pub fn run_point(
     snr_db: f64,
     seed: u64,
 ) -> anyhow::Result<Vec<SweepRow>> {
-    let scenario = setup.at(snr_db, seed);
+    let mut scenario = setup.at(snr_db, seed);
     let name = system.name();
     match system {
         SystemSpec::Semantic {
-            model, tokenizer, ..
+            model,
+            tokenizer,
+            sharing,
+            ..
         } => {
+            scenario.sharing &= *sharing;
             let report = run_scenario(model, tokenizer, &scenario, &RunOptions::default())?;
             let values: Vec<(Option<f64>, bool)> = report
                 .users

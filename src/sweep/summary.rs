@@ -29,18 +29,18 @@ pub struct SystemSummary {
     pub at_90_from_start: bool,
 }
 
-/// Curves of every (system, task) in `rows`.
+/// Curves of every (system, task) in `rows`, by task, then system.
 pub fn summarize(rows: &[SweepRow]) -> Vec<SystemSummary> {
     let mut groups: BTreeMap<(String, String), Vec<&SweepRow>> = BTreeMap::new();
     for r in rows {
         groups
-            .entry((r.system.clone(), r.task.clone()))
+            .entry((r.task.clone(), r.system.clone()))
             .or_default()
             .push(r);
     }
     groups
         .into_iter()
-        .map(|((system, task), rs)| {
+        .map(|((task, system), rs)| {
             let mut by_snr: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
             for r in &rs {
                 by_snr.entry(snr_key(r.snr_db)).or_default().push(r.value);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Regenerates results/comparison/: the semantic system against the classical baseline
+# over AWGN and Rayleigh multipath (examples/sweep_eval.toml, 0-30 dB, 3 channel seeds),
+# and the semantic-sharing ablation on examples/four_tasks_one_image.toml.
+#
+#   scripts/comparison.sh            # with the release build (cargo run --release)
+#   M4SC=path/to/m4sc scripts/comparison.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ -n "${M4SC:-}" ]]; then
+    m4sc() { "$M4SC" "$@"; }
+else
+    m4sc() { cargo run --release --quiet -- "$@"; }
+fi
+export RUST_LOG=${RUST_LOG:-error}
+out=results/comparison
+m4sc sweep --scenario examples/sweep_eval.toml --snr-db 0:30:2 --seeds 3 \
+    --channel awgn --out "$out/awgn"
+m4sc sweep --scenario examples/sweep_eval.toml --snr-db 0:30:2 --seeds 3 \
+    --channel multipath --out "$out/multipath"
+m4sc sweep --scenario examples/four_tasks_one_image.toml --snr-db 0:30:6 --seeds 3 \
+    --channel multipath --rates 12,24 --ablate-sharing --out "$out/sharing"

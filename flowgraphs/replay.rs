@@ -9,7 +9,7 @@
 //! The semantic user receivers are there when a scenario is given
 //! ([`replay_scenario`]): every user of the scenario hears the one recorded air.
 
-use super::semantic_loopback::SemanticUserOutcome;
+use super::semantic_loopback::{user_outcome, SemanticUserOutcome};
 use super::{runtime, FlowgraphError};
 use crate::blocks::{FrameReceiver, FrameSink, SemanticUserReceiver, SigmfSource};
 use crate::io::{ResampledReader, SigmfMeta, PHY_SAMPLE_RATE_HZ};
@@ -90,16 +90,7 @@ fn replay_users(
     let stats = fg.block(&receiver)?.stats();
     let mut users = Vec::with_capacity(semantic.len());
     for user in semantic {
-        let mut block = fg.block_mut(&user)?;
-        let result = block
-            .take_result()
-            .unwrap_or_else(|| Err("the semantic receiver never ran".into()));
-        users.push(SemanticUserOutcome {
-            received: block.frames().to_vec(),
-            stats,
-            result,
-            semantic_receive_s: block.elapsed_s(),
-        });
+        users.push(user_outcome(&mut fg, user, stats)?);
     }
     let frames = fg.block_mut(&frames)?.take_frames();
     Ok((

@@ -32,6 +32,25 @@ pub struct SemanticUserOutcome {
     pub semantic_receive_s: f64,
 }
 
+/// What the semantic receiver `block` of a finished flowgraph ended with, `stats` being
+/// its OFDM receiver's counters.
+pub(crate) fn user_outcome(
+    fg: &mut Flowgraph,
+    block: BlockRef<SemanticUserReceiver>,
+    stats: RxStats,
+) -> Result<SemanticUserOutcome, FlowgraphError> {
+    let mut block = fg.block_mut(&block)?;
+    let result = block
+        .take_result()
+        .unwrap_or_else(|| Err("the semantic receiver never ran".into()));
+    Ok(SemanticUserOutcome {
+        received: block.frames().to_vec(),
+        stats,
+        result,
+        semantic_receive_s: block.elapsed_s(),
+    })
+}
+
 /// What went through [`semantic_loopback`].
 #[derive(Debug)]
 pub struct SemanticLoopbackOutcome {
@@ -87,16 +106,7 @@ pub fn semantic_loopback(
     let mut users = Vec::with_capacity(chains.len());
     for (receiver, semantic) in chains {
         let stats = fg.block(&receiver)?.stats();
-        let mut block = fg.block_mut(&semantic)?;
-        let result = block
-            .take_result()
-            .unwrap_or_else(|| Err("the semantic receiver never ran".into()));
-        users.push(SemanticUserOutcome {
-            received: block.frames().to_vec(),
-            stats,
-            result,
-            semantic_receive_s: block.elapsed_s(),
-        });
+        users.push(user_outcome(&mut fg, semantic, stats)?);
     }
     Ok(SemanticLoopbackOutcome {
         frames_sent,

@@ -2,7 +2,7 @@
 
 use crate::baseline::classical::run_classical;
 use crate::data::metrics::psnr_db;
-use crate::multiuser::run::{ground_truth, run_scenario, RunOptions};
+use crate::multiuser::run::{ground_truth, run_scenario, Metric, RunOptions};
 use crate::multiuser::scenario::{Scenario, User};
 use crate::multiuser::transmitter::{transmit, Transmission};
 use crate::phy::Rate;
@@ -121,26 +121,29 @@ pub fn metric_of(task: &str) -> &'static str {
     }
 }
 
-/// A user's score for the sweep, `None` where the user has no ground truth.
+/// A user's score for the sweep, `None` where the user has no ground truth. `metric`
+/// and `bleu` are what the user's output scored (see [`score_output`]).
+///
+/// [`score_output`]: crate::multiuser::run::score_output
 fn user_value(
     user: &User,
     delivered: bool,
-    psnr: Option<f64>,
-    exact: Option<f64>,
+    metric: Option<Metric>,
     bleu: Option<f64>,
     grey_psnr_db: Option<f64>,
 ) -> Option<f64> {
+    let value = metric.map(|m| m.value);
     match user.task.name() {
         Task::RECONSTRUCT => {
             if delivered {
-                psnr
+                value
             } else {
                 grey_psnr_db
             }
         }
         Task::TEXT => Some(if delivered { bleu.unwrap_or(0.0) } else { 0.0 }),
         // A task with an answer to check scores 0 when nothing arrived.
-        _ => ground_truth(user).map(|_| if delivered { exact.unwrap_or(0.0) } else { 0.0 }),
+        _ => ground_truth(user).map(|_| if delivered { value.unwrap_or(0.0) } else { 0.0 }),
     }
 }
 
@@ -200,14 +203,9 @@ pub fn run_point(
                 .users
                 .iter()
                 .zip(&scenario.users)
-                .enumerate()
-                .map(|(i, (r, u))| {
-                    let psnr = r.metric.filter(|m| m.name == "psnr_db").map(|m| m.value);
-                    let exact = r
-                        .metric
-                        .filter(|m| m.name == "exact_match")
-                        .map(|m| m.value);
-                    let v = user_value(u, r.delivered, psnr, exact, r.bleu4, setup.grey_psnr_db[i]);
+                .zip(&setup.grey_psnr_db)
+                .map(|((r, u), grey)| {
+                    let v = user_value(u, r.delivered, r.metric, r.bleu4, *grey);
                     (v, r.delivered)
                 })
                 .collect();
@@ -238,16 +236,10 @@ pub fn run_point(
                 .users
                 .iter()
                 .zip(&scenario.users)
-                .enumerate()
-                .map(|(i, (r, u))| {
+                .zip(&setup.grey_psnr_db)
+                .map(|((r, u), grey)| {
                     let delivered = r.output.is_ok();
-                    let s = &r.score;
-                    let psnr = s.metric.filter(|m| m.name == "psnr_db").map(|m| m.value);
-                    let exact = s
-                        .metric
-                        .filter(|m| m.name == "exact_match")
-                        .map(|m| m.value);
-                    let v = user_value(u, delivered, psnr, exact, s.bleu4, setup.grey_psnr_db[i]);
+                    let v = user_value(u, delivered, r.score.metric, r.score.bleu4, *grey);
                     (v, delivered)
                 })
                 .collect();

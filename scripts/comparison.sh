@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates results/comparison/: the semantic system against the classical baseline
 # over AWGN and Rayleigh multipath (examples/sweep_eval.toml, 0-30 dB, 3 channel seeds),
-# and the semantic-sharing ablation on examples/four_tasks_one_image.toml.
+# the semantic-sharing ablation on examples/four_tasks_one_image.toml, and the
+# interleaving ablation over multipath.
 #
 #   scripts/comparison.sh            # with the release build (cargo run --release)
 #   M4SC=path/to/m4sc scripts/comparison.sh
@@ -20,3 +21,5 @@ m4sc sweep --scenario examples/sweep_eval.toml --snr-db 0:30:2 --seeds 3 \
     --channel multipath --out "$out/multipath"
 m4sc sweep --scenario examples/four_tasks_one_image.toml --snr-db 0:30:6 --seeds 3 \
     --channel multipath --rates 12,24 --ablate-sharing --out "$out/sharing"
+m4sc sweep --scenario examples/sweep_eval.toml --snr-db 0:30:2 --seeds 3 \
+    --channel multipath --rates 12 --ablate-interleaving --out "$out/interleaving"

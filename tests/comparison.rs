@@ -117,6 +117,7 @@ fn sweep_writes_rows_summary_and_charts() {
         .args(["sweep", "--scenario"])
         .arg(root().join("examples/four_tasks_one_image.toml"))
         .args(["--snr-db", "10:20:10", "--seeds", "2", "--rates", "12,54"])
+        .args(["--ablate-sharing", "--ablate-interleaving"])
         .arg("--weights")
         .arg(root().join("weights/default"))
         .arg("--out")
@@ -127,9 +128,19 @@ fn sweep_writes_rows_summary_and_charts() {
         .unwrap();
     assert!(status.success());
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
-    // 2 SNRs x 2 seeds x 3 tasks (reconstruct, caption, vqa) x 4 systems (semantic,
-    // 12 and 54 Mb/s, best rate), plus the header.
-    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 3 * 4, "{csv}");
+    // 2 SNRs x 2 seeds x 3 tasks (reconstruct, caption, vqa) x 6 systems (semantic,
+    // without sharing, without interleaving, 12 and 54 Mb/s, best rate), plus the header.
+    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 3 * 6, "{csv}");
+    // Without sharing the four users' picture goes four times.
+    let airtime = |system: &str| -> u64 {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{system},")))
+            .unwrap();
+        line.rsplit(',').next().unwrap().parse().unwrap()
+    };
+    assert!(airtime("semantic-no-sharing") > 3 * airtime("semantic"));
+    assert_eq!(airtime("semantic-no-interleaving"), airtime("semantic"));
     assert!(csv
         .lines()
         .any(|l| l.starts_with("classical-best-rate,vqa,accuracy,20,2,")));

@@ -70,6 +70,10 @@ pub struct SweepArgs {
     /// privately): same tasks, more airtime (the airtime_samples column).
     #[arg(long)]
     pub ablate_sharing: bool,
+    /// Also run the semantic system with each frame's symbols in order instead of
+    /// interleaved over subcarriers and OFDM symbols.
+    #[arg(long)]
+    pub ablate_interleaving: bool,
     /// Output folder.
     #[arg(long, default_value = "results/comparison")]
     pub out: PathBuf,
@@ -91,6 +95,7 @@ fn systems(args: &SweepArgs) -> anyhow::Result<Vec<SystemSpec>> {
     let mut out = vec![SystemSpec::Semantic {
         label: "semantic".into(),
         sharing: true,
+        interleave_symbols: true,
         model: model.clone(),
         tokenizer: tokenizer.clone(),
     }];
@@ -98,6 +103,16 @@ fn systems(args: &SweepArgs) -> anyhow::Result<Vec<SystemSpec>> {
         out.push(SystemSpec::Semantic {
             label: "semantic-no-sharing".into(),
             sharing: false,
+            interleave_symbols: true,
+            model: model.clone(),
+            tokenizer: tokenizer.clone(),
+        });
+    }
+    if args.ablate_interleaving {
+        out.push(SystemSpec::Semantic {
+            label: "semantic-no-interleaving".into(),
+            sharing: true,
+            interleave_symbols: false,
             model: model.clone(),
             tokenizer: tokenizer.clone(),
         });
@@ -110,6 +125,7 @@ fn systems(args: &SweepArgs) -> anyhow::Result<Vec<SystemSpec>> {
         out.push(SystemSpec::Semantic {
             label: format!("semantic-{label}"),
             sharing: true,
+            interleave_symbols: true,
             model: m,
             tokenizer: t,
         });

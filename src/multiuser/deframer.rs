@@ -9,7 +9,7 @@
 //! disagree with the message's first fragment (another fragment count, kind, task or
 //! stream) are dropped and counted.
 
-use super::framer::MessageKind;
+use super::framer::{MessageKind, SEQUENTIAL_FLAG};
 use super::symbol_interleaver::positions;
 use crate::phy::{SemanticFrame, SemanticHeader, StreamKind, BROADCAST};
 use log::warn;
@@ -92,7 +92,7 @@ impl Deframer {
             return false;
         }
         self.outcome.frames_kept += 1;
-        let kind = match MessageKind::from_code(h.kind) {
+        let kind = match MessageKind::from_code(h.kind & !SEQUENTIAL_FLAG) {
             Some(k) if k.is_public() == (h.stream == StreamKind::Public) => k,
             _ => return self.reject(&h, "unknown kind for its stream"),
         };
@@ -114,7 +114,11 @@ impl Deframer {
         if slot.is_some() {
             return self.reject(&h, "repeated fragment");
         }
-        let pos = positions(frame.symbols.len());
+        let pos = if h.kind & SEQUENTIAL_FLAG == 0 {
+            positions(frame.symbols.len())
+        } else {
+            (0..frame.symbols.len()).collect()
+        };
         let symbols = pos.iter().map(|&p| frame.symbols[p]).collect();
         let noise_var = pos.iter().map(|&p| frame.noise_var_of(p)).collect();
         *slot = Some((symbols, noise_var, frame.info.snr_db));
@@ -182,6 +186,7 @@ mod tests {
             symbols: (0..n)
                 .map(|i| Complex32::new(i as f32, -(id as f32)))
                 .collect(),
+            interleaved: true,
         }
     }
 
@@ -231,6 +236,41 @@ mod tests {
             "noise variance follows the carrying subcarrier"
         );
         assert_eq!(m.frame_snr_db, vec![20.0; 4]);
+    }
+
+    #[test]
+    fn sequential_frames_are_flagged_and_read_in_order() {
+        let mut sent = message(MessageKind::PublicWhole, 0, 5, 130);
+        sent.interleaved = false;
+        let frames = frame_message(&sent, 100).unwrap();
+        let mut d = Deframer::new(4);
+        let mut carried = 0;
+        for f in &frames {
+            let TxFrame::Semantic { header, symbols } = f else {
+                panic!("a semantic frame expected")
+            };
+            assert_eq!(
+                header.kind,
+                MessageKind::PublicWhole as u8 | SEQUENTIAL_FLAG
+            );
+            // Carried as they are: symbol j of the fragment on position j.
+            assert_eq!(symbols[..], sent.symbols[carried..carried + symbols.len()]);
+            carried += symbols.len();
+            assert!(d.push(&received(f)));
+        }
+        let out = d.finish();
+        assert_eq!(out.messages[0].symbols, sent.symbols);
+        // Without the flag the receiver would de-interleave symbols that never were.
+        let mut wrong = received(&frames[1]);
+        wrong.header.kind = MessageKind::PublicWhole as u8;
+        let mut d = Deframer::new(4);
+        d.push(&received(&frames[0]));
+        d.push(&wrong);
+        assert_ne!(
+            d.finish().messages.len(),
+            1,
+            "the kinds of the fragments differ"
+        );
     }
 
     #[test]

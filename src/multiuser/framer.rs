@@ -3,8 +3,10 @@
 //! A message longer than `max_symbols_per_frame` is cut into fragments of at most that
 //! many symbols (the last one shorter), numbered in the header's fragment index and
 //! count; each fragment's symbols are interleaved over its frame's subcarriers and OFDM
-//! symbols ([`symbol_interleaver`](super::symbol_interleaver)). The header's `kind`
-//! says how the receiver reads the message ([`MessageKind`]).
+//! symbols ([`symbol_interleaver`](super::symbol_interleaver)). The header's 4-bit
+//! `kind` says how the receiver reads the message: bits 0-2 the [`MessageKind`], bit 3
+//! ([`SEQUENTIAL_FLAG`]) set when the symbols ride in order, not interleaved (for the
+//! interleaving ablation).
 
 use super::symbol_interleaver::interleave;
 use crate::blocks::TxFrame;
@@ -13,7 +15,10 @@ use crate::phy::tx::semantic_frame::MAX_PAYLOAD_OFDM_SYMBOLS;
 use crate::phy::{SemanticHeader, StreamKind, BROADCAST};
 use num_complex::Complex32;
 
-/// How a message's symbols are laid out, sent in the header's 4-bit `kind`.
+/// Bit of the header's `kind` marking a frame whose symbols are not interleaved.
+pub const SEQUENTIAL_FLAG: u8 = 0b1000;
+
+/// How a message's symbols are laid out, sent in bits 0-2 of the header's `kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
@@ -55,6 +60,8 @@ pub struct OutgoingMessage {
     pub message_id: u16,
     /// Channel symbols, map first for public messages.
     pub symbols: Vec<Complex32>,
+    /// Interleave each fragment's symbols (the default); off for the ablation.
+    pub interleaved: bool,
 }
 
 /// Why a message could not be framed.
@@ -109,7 +116,12 @@ pub fn frame_message(
         .enumerate()
         .map(|(i, chunk)| TxFrame::Semantic {
             header: SemanticHeader {
-                kind: message.kind as u8,
+                kind: message.kind as u8
+                    | if message.interleaved {
+                        0
+                    } else {
+                        SEQUENTIAL_FLAG
+                    },
                 stream: if public {
                     StreamKind::Public
                 } else {
@@ -126,7 +138,11 @@ pub fn frame_message(
                 fragment_count: count as u8,
                 n_symbols: chunk.len() as u16,
             },
-            symbols: interleave(chunk),
+            symbols: if message.interleaved {
+                interleave(chunk)
+            } else {
+                chunk.to_vec()
+            },
         })
         .collect())
 }

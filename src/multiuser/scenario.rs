@@ -6,6 +6,7 @@
 //! similarity_threshold = 0.98     # optional: cosine similarity for sharing a token
 //! max_symbols_per_frame = 480     # optional: longer messages are fragmented
 //! sharing = true                  # optional: false serves every user privately
+//! interleave_symbols = true       # optional: false sends symbols in order (ablation)
 //!
 //! [[user]]
 //! name = "alice"                  # unique; names the user's output folder
@@ -119,6 +120,9 @@ pub struct Scenario {
     /// Share semantics across users (the default); without it every user gets its own
     /// private messages, identical contents included.
     pub sharing: bool,
+    /// Interleave each frame's symbols over subcarriers and OFDM symbols (the
+    /// default); without it they ride in order, as an ablation.
+    pub interleave_symbols: bool,
     pub users: Vec<User>,
 }
 
@@ -128,6 +132,7 @@ struct ScenarioFile {
     similarity_threshold: Option<f32>,
     max_symbols_per_frame: Option<usize>,
     sharing: Option<bool>,
+    interleave_symbols: Option<bool>,
     #[serde(default)]
     user: Vec<UserFile>,
 }
@@ -281,6 +286,7 @@ impl Scenario {
             similarity_threshold,
             max_symbols_per_frame,
             sharing: file.sharing.unwrap_or(true),
+            interleave_symbols: file.interleave_symbols.unwrap_or(true),
             users,
         })
     }

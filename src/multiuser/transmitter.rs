@@ -186,6 +186,7 @@ pub fn transmit(
             task,
             message_id,
             symbols,
+            interleaved: scenario.interleave_symbols,
         };
         let f = frame_message(&out, scenario.max_symbols_per_frame)?;
         messages.push(SentMessage {

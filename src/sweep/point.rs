@@ -17,11 +17,12 @@ use std::sync::Arc;
 /// A system of the comparison.
 #[derive(Clone)]
 pub enum SystemSpec {
-    /// The semantic system with these weights (`sharing`: share semantics across users
-    /// as the scenario allows; off for the ablation).
+    /// The semantic system with these weights (`sharing`, `interleave_symbols`: as the
+    /// scenario sets them when true; off for the ablations).
     Semantic {
         label: String,
         sharing: bool,
+        interleave_symbols: bool,
         model: Arc<SemanticModel>,
         tokenizer: Arc<BpeTokenizer>,
     },
@@ -195,9 +196,11 @@ pub fn run_point(
             model,
             tokenizer,
             sharing,
+            interleave_symbols,
             ..
         } => {
             scenario.sharing &= *sharing;
+            scenario.interleave_symbols &= *interleave_symbols;
             let report = run_scenario(model, tokenizer, &scenario, &RunOptions::default())?;
             let values: Vec<(Option<f64>, bool)> = report
                 .users

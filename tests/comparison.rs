@@ -3,18 +3,43 @@
 
 use candle_core::Device;
 use m4sc::baseline::airtime::payload_capacity_bytes;
-use m4sc::baseline::classical::run_classical;
+use m4sc::baseline::classical::{run_classical, ClassicalRun};
 use m4sc::multiuser::scenario::{Content, Scenario};
 use m4sc::multiuser::transmitter::transmit;
 use m4sc::multiuser::user_receiver::TaskOutput;
 use m4sc::phy::Rate;
 use m4sc::semantic::model::SemanticModel;
+use m4sc::semantic::tokenizer::BpeTokenizer;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn model() -> (Arc<SemanticModel>, Arc<BpeTokenizer>) {
+    let (model, tokenizer) =
+        SemanticModel::load(&root().join("weights/default"), &Device::Cpu).unwrap();
+    (Arc::new(model), Arc::new(tokenizer))
+}
+
+/// The classical system over `mixed_image_text.toml` with every user at `snr_db`.
+fn classical_at(snr_db: f32, rate: Rate) -> (Scenario, ClassicalRun) {
+    let (model, tokenizer) = model();
+    let scenario = scenario_at(snr_db);
+    let tx = transmit(&model, &tokenizer, &scenario).unwrap();
+    let run = run_classical(
+        &model,
+        &tokenizer,
+        &scenario,
+        &tx,
+        rate,
+        Default::default(),
+        Default::default(),
+    )
+    .unwrap();
+    (scenario, run)
 }
 
 fn scenario_at(snr_db: f32) -> Scenario {
@@ -29,22 +54,8 @@ fn scenario_at(snr_db: f32) -> Scenario {
 
 #[test]
 fn classical_items_fit_their_airtime_and_arrive_whole_on_a_clean_link() {
-    let (model, tokenizer) =
-        SemanticModel::load(&root().join("weights/default"), &Device::Cpu).unwrap();
-    let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
-    let scenario = scenario_at(35.0);
-    let tx = transmit(&model, &tokenizer, &scenario).unwrap();
-    let run = run_classical(
-        &model,
-        &tokenizer,
-        &scenario,
-        &tx,
-        Rate::Mbps24,
-        Default::default(),
-        Default::default(),
-    )
-    .unwrap();
-    // Three items: the picture shared by two users, two sentences, the digit.
+    let (scenario, run) = classical_at(35.0, Rate::Mbps24);
+    // Four items: the picture two users share, two sentences, the digit.
     assert_eq!(run.items.len(), 4);
     let mut budget = 0;
     for item in &run.items {
@@ -88,23 +99,9 @@ fn classical_items_fit_their_airtime_and_arrive_whole_on_a_clean_link() {
 
 #[test]
 fn below_the_rate_s_threshold_every_classical_user_fails() {
-    let (model, tokenizer) =
-        SemanticModel::load(&root().join("weights/default"), &Device::Cpu).unwrap();
-    let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
-    let scenario = scenario_at(-3.0);
-    let tx = transmit(&model, &tokenizer, &scenario).unwrap();
     // 54 Mb/s (64-QAM 3/4) needs about 20 dB: at -3 dB no frame survives its FCS,
     // and a lost frame must fail the task, not deliver a damaged item.
-    let run = run_classical(
-        &model,
-        &tokenizer,
-        &scenario,
-        &tx,
-        Rate::Mbps54,
-        Default::default(),
-        Default::default(),
-    )
-    .unwrap();
+    let (scenario, run) = classical_at(-3.0, Rate::Mbps54);
     for (u, user) in run.users.iter().zip(&scenario.users) {
         assert!(u.output.is_err(), "{} was served at -3 dB", user.name);
     }

@@ -382,6 +382,7 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
         ("default.toml", 6000, &default),
         ("default_mlp.toml", 6000, &mlp),
         ("quick.toml", 2000, &default),
+        ("continue.toml", 4500, &default),
     ] {
         let cfg = TrainConfig::load(&root.join(file)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(

@@ -23,3 +23,15 @@ m4sc sweep --scenario examples/four_tasks_one_image.toml --snr-db 0:30:6 --seeds
     --channel multipath --rates 12,24 --ablate-sharing --out "$out/sharing"
 m4sc sweep --scenario examples/sweep_eval.toml --snr-db 0:30:2 --seeds 3 \
     --channel multipath --rates 12 --ablate-interleaving --out "$out/interleaving"
+
+# Projector ablation: the first training stage (KAN projector, 6000 steps; the default
+# weights of revision 618e7be, taken from git history) against its MLP twin trained
+# identically (weights/mlp_6k, configs/default_mlp.toml), beside the shipped weights.
+kan=$(mktemp -d)
+trap 'rm -rf "$kan"' EXIT
+for f in config.json model.safetensors tokenizer.json; do
+    git show "618e7be:weights/default/$f" > "$kan/$f"
+done
+m4sc sweep --scenario examples/sweep_eval.toml --snr-db 0:30:2 --seeds 3 \
+    --channel multipath --rates 12 --also-weights "kan-6k=$kan" \
+    --also-weights mlp-6k=weights/mlp_6k --out "$out/projector"

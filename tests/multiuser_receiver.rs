@@ -72,6 +72,7 @@ fn setup() -> (SemanticModel, BpeTokenizer, Scenario, Transmission) {
     let text = format!(
         r#"
         similarity_threshold = {threshold}
+        sharing_counts_frames = false
         [[user]]
         name = "ana"
         image = "{a}"

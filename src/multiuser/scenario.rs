@@ -7,6 +7,8 @@
 //! max_symbols_per_frame = 480     # optional: longer messages are fragmented
 //! sharing = true                  # optional: false serves every user privately
 //! interleave_symbols = true       # optional: false sends symbols in order (ablation)
+//! sharing_counts_frames = true    # optional: false weighs partial sharing by channel
+//!                                 # symbols alone, ignoring the extra frame's overhead
 //!
 //! [[user]]
 //! name = "alice"                  # unique; names the user's output folder
@@ -123,6 +125,9 @@ pub struct Scenario {
     /// Interleave each frame's symbols over subcarriers and OFDM symbols (the
     /// default); without it they ride in order, as an ablation.
     pub interleave_symbols: bool,
+    /// Partial sharing must also pay for the frame it adds (the default); without it
+    /// only channel symbols count.
+    pub sharing_counts_frames: bool,
     pub users: Vec<User>,
 }
 
@@ -133,6 +138,7 @@ struct ScenarioFile {
     max_symbols_per_frame: Option<usize>,
     sharing: Option<bool>,
     interleave_symbols: Option<bool>,
+    sharing_counts_frames: Option<bool>,
     #[serde(default)]
     user: Vec<UserFile>,
 }
@@ -287,6 +293,7 @@ impl Scenario {
             max_symbols_per_frame,
             sharing: file.sharing.unwrap_or(true),
             interleave_symbols: file.interleave_symbols.unwrap_or(true),
+            sharing_counts_frames: file.sharing_counts_frames.unwrap_or(true),
             users,
         })
     }

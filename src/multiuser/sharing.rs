@@ -8,10 +8,12 @@
 //!    `similarity_threshold` with the cluster's first member (greedy clustering in user
 //!    order). The public token is the mean of the cluster's tokens. Positions whose
 //!    clusters have the same set of contents go together in one partial public message,
-//!    kept only when it saves channel symbols: `(k - 1) * positions * symbols_per_token`
-//!    for `k` contents must exceed the cost of its partial sharing map plus, for each of
-//!    its contents with several users, the larger map the rest of that content then
-//!    needs ([`SharingCosts`]).
+//!    kept only when it saves airtime: `(k - 1) * positions * symbols_per_token` for `k`
+//!    contents must exceed the cost of its partial sharing map plus, for each of its
+//!    contents with several users, the larger map the rest of that content then needs,
+//!    plus the fixed overhead of the extra frame a partial message adds (preamble,
+//!    SIGNAL and header; a message that covers whole contents removes their frames
+//!    instead) ([`SharingCosts`]).
 //! 3. What is left of each content goes to its users: to all of them in one public
 //!    message when several users have it, else in the user's private message.
 //!
@@ -73,7 +75,18 @@ pub struct SharingCosts {
     pub partial_map_symbols: usize,
     /// Map of a whole-content public message.
     pub whole_map_symbols: usize,
+    /// Airtime of a frame's preamble, SIGNAL and header, in channel symbols (48 per
+    /// OFDM symbol).
+    pub frame_overhead_symbols: usize,
 }
+
+/// Preamble (4 OFDM-symbol durations), SIGNAL and the 4 header symbols of a semantic
+/// frame: 9 OFDM symbols, i.e. the airtime of 432 channel symbols.
+pub const FRAME_OVERHEAD_SYMBOLS: usize = (crate::phy::tx::PREAMBLE_LEN
+    / crate::phy::subcarriers::SYMBOL_LEN
+    + 1
+    + crate::phy::semantic_header::HEADER_OFDM_SYMBOLS)
+    * crate::phy::subcarriers::N_DATA;
 
 impl SharingCosts {
     /// The costs of this system's maps with `symbols_per_token` symbols per token.
@@ -82,6 +95,7 @@ impl SharingCosts {
             symbols_per_token,
             partial_map_symbols: super::sharing_map::PARTIAL_MAP_SYMBOLS,
             whole_map_symbols: super::sharing_map::WHOLE_MAP_SYMBOLS,
+            frame_overhead_symbols: FRAME_OVERHEAD_SYMBOLS,
         }
     }
 }
@@ -169,7 +183,13 @@ pub fn plan_sharing(
             * costs
                 .partial_map_symbols
                 .saturating_sub(costs.whole_map_symbols);
-        if saved > costs.partial_map_symbols + extra_maps {
+        // A content whose every position is in this group loses its own message.
+        let covered = cluster
+            .iter()
+            .filter(|&&c| users[contents[c].0].tokens.len() == positions.len())
+            .count();
+        let frames = costs.frame_overhead_symbols as i64 * (1 - covered as i64);
+        if saved as i64 > (costs.partial_map_symbols + extra_maps) as i64 + frames {
             kept.push(g);
         } else {
             for &c in cluster {
@@ -274,6 +294,7 @@ mod tests {
         symbols_per_token: 16,
         partial_map_symbols: 0,
         whole_map_symbols: 0,
+        frame_overhead_symbols: 0,
     };
 
     fn user(key: &str, tokens: Vec<Vec<f32>>) -> UserTokens {
@@ -413,6 +434,30 @@ mod tests {
         let plan = plan_sharing(&users, 0.99, costs);
         assert_eq!(plan.messages.len(), 1, "{plan:?}");
         assert!(plan.messages[0].public && plan.messages[0].positions.len() == 8);
+    }
+
+    #[test]
+    fn a_partial_message_must_also_pay_for_its_frame() {
+        // Two 16-token contents alike at 12 positions: sharing saves 12 x 16 = 192
+        // symbols, more than the partial map (102) but less than the map plus the extra
+        // frame's preamble, SIGNAL and header (432): airtime would grow.
+        let a: Vec<Vec<f32>> = (0..16).map(|i| vec![1.0, i as f32]).collect();
+        let mut b = a.clone();
+        for row in &mut b[12..] {
+            row[0] = -row[0];
+            row[1] = -row[1] - 1.0;
+        }
+        let users = vec![user("a", a), user("b", b)];
+        assert_eq!(FRAME_OVERHEAD_SYMBOLS, 432);
+        let symbols_only = SharingCosts {
+            frame_overhead_symbols: 0,
+            ..SharingCosts::with_maps(16)
+        };
+        let plan = plan_sharing(&users, 0.99, symbols_only);
+        assert!(plan.messages.iter().any(|m| m.public), "{plan:?}");
+        let plan = plan_sharing(&users, 0.99, SharingCosts::with_maps(16));
+        assert!(plan.messages.iter().all(|m| !m.public), "{plan:?}");
+        assert_covers(&plan, &users);
     }
 
     #[test]

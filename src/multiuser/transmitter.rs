@@ -10,7 +10,9 @@
 
 use super::framer::{frame_message, MessageKind, OutgoingMessage};
 use super::scenario::{task_code, Content, Scenario};
-use super::sharing::{plan_sharing, PlannedMessage, SharingCosts, SharingPlan, UserTokens};
+use super::sharing::{
+    plan_sharing, PlannedMessage, SharingCosts, SharingPlan, UserTokens, FRAME_OVERHEAD_SYMBOLS,
+};
 use super::sharing_map::{SharedPositions, SharingMap};
 use crate::blocks::TxFrame;
 use crate::data::image_io::{image_to_tensor, load_image_64};
@@ -149,7 +151,14 @@ pub fn transmit(
         true => scenario.similarity_threshold,
         false => f32::INFINITY,
     };
-    let plan = plan_sharing(&users, threshold, SharingCosts::with_maps(spt));
+    let costs = SharingCosts {
+        frame_overhead_symbols: match scenario.sharing_counts_frames {
+            true => FRAME_OVERHEAD_SYMBOLS,
+            false => 0,
+        },
+        ..SharingCosts::with_maps(spt)
+    };
+    let plan = plan_sharing(&users, threshold, costs);
     let mut ordered: Vec<&PlannedMessage> = plan.messages.iter().filter(|m| m.public).collect();
     let mut private: Vec<&PlannedMessage> = plan.messages.iter().filter(|m| !m.public).collect();
     private.sort_by_key(|m| m.members[0]);

@@ -182,6 +182,9 @@ fn rows_by_task(
         .collect()
 }
 
+/// What a user's receiver ended with: delivered, its metric and BLEU-4.
+type UserOutcome = (bool, Option<Metric>, Option<f64>);
+
 /// Runs `system` over the scenario at `snr_db` with channel seed `seed`.
 pub fn run_point(
     setup: &SweepSetup,
@@ -191,7 +194,7 @@ pub fn run_point(
 ) -> anyhow::Result<Vec<SweepRow>> {
     let mut scenario = setup.at(snr_db, seed);
     let name = system.name();
-    match system {
+    let (outcomes, airtime_samples): (Vec<UserOutcome>, u64) = match system {
         SystemSpec::Semantic {
             model,
             tokenizer,
@@ -202,24 +205,12 @@ pub fn run_point(
             scenario.sharing &= *sharing;
             scenario.interleave_symbols &= *interleave_symbols;
             let report = run_scenario(model, tokenizer, &scenario, &RunOptions::default())?;
-            let values: Vec<(Option<f64>, bool)> = report
+            let outcomes = report
                 .users
                 .iter()
-                .zip(&scenario.users)
-                .zip(&setup.grey_psnr_db)
-                .map(|((r, u), grey)| {
-                    let v = user_value(u, r.delivered, r.metric, r.bleu4, *grey);
-                    (v, r.delivered)
-                })
+                .map(|r| (r.delivered, r.metric, r.bleu4))
                 .collect();
-            Ok(rows_by_task(
-                &name,
-                &scenario,
-                &values,
-                snr_db,
-                seed,
-                report.frame_samples,
-            ))
+            (outcomes, report.frame_samples)
         }
         SystemSpec::Classical {
             rate,
@@ -235,25 +226,28 @@ pub fn run_point(
                 Default::default(),
                 Default::default(),
             )?;
-            let values: Vec<(Option<f64>, bool)> = run
+            let outcomes = run
                 .users
                 .iter()
-                .zip(&scenario.users)
-                .zip(&setup.grey_psnr_db)
-                .map(|((r, u), grey)| {
-                    let delivered = r.output.is_ok();
-                    let v = user_value(u, delivered, r.score.metric, r.score.bleu4, *grey);
-                    (v, delivered)
-                })
+                .map(|r| (r.output.is_ok(), r.score.metric, r.score.bleu4))
                 .collect();
-            Ok(rows_by_task(
-                &name,
-                &scenario,
-                &values,
-                snr_db,
-                seed,
-                run.airtime_samples as u64,
-            ))
+            (outcomes, run.airtime_samples as u64)
         }
-    }
+    };
+    let values: Vec<(Option<f64>, bool)> = outcomes
+        .iter()
+        .zip(&scenario.users)
+        .zip(&setup.grey_psnr_db)
+        .map(|((&(delivered, metric, bleu), u), grey)| {
+            (user_value(u, delivered, metric, bleu, *grey), delivered)
+        })
+        .collect();
+    Ok(rows_by_task(
+        &name,
+        &scenario,
+        &values,
+        snr_db,
+        seed,
+        airtime_samples,
+    ))
 }

@@ -1,8 +1,13 @@
 //! Seify devices (SoapySDR radios, or Seify's dummy driver) behind the stream traits:
 //! opening and configuring a device from a [`DeviceProfile`], and listing devices.
 //!
-//! Limits: one channel per direction (channel 0); Seify 0.18 reports receive overflows
-//! but not transmit underflows, so [`SeifyTx`] never reports one.
+//! Overflows come from Seify's receive errors. Underflows come from SoapySDR's
+//! `writeStream` returning `SOAPY_SDR_UNDERFLOW` (with the `soapy` feature); Seify's own
+//! drivers (such as the dummy) report none.
+//!
+//! Limits: one channel per direction (channel 0); underflows that a SoapySDR module
+//! reports only through `readStreamStatus` are not counted, because Seify 0.18 does not
+//! expose that call.
 
 use super::profile::{DeviceProfile, DirectionProfile};
 use super::stream::{RxStream, StreamEvent, TxStream};
@@ -159,17 +164,58 @@ impl RxStream for SeifyRx {
     }
 }
 
+/// What a failed transmit write of the device called `name` means: an underflow the
+/// driver reported, otherwise the loss of the device.
+fn tx_write_event(name: &str, e: seify::Error) -> StreamEvent {
+    #[cfg(feature = "soapy")]
+    if let seify::Error::Soapy(soapy) = &e {
+        if soapy.code == soapysdr::ErrorCode::Underflow {
+            return StreamEvent::Underflow;
+        }
+    }
+    StreamEvent::Lost(format!("{name}: {e}"))
+}
+
 impl TxStream for SeifyTx {
     fn write(&mut self, samples: &[Complex32]) -> Result<usize, StreamEvent> {
         self.streamer
             .write(&[samples], None, false, STREAM_TIMEOUT_US)
-            .map_err(|e| StreamEvent::Lost(format!("{}: {e}", self.name)))
+            .map_err(|e| tx_write_event(&self.name, e))
     }
 
     fn stop(&mut self) -> Result<(), StreamEvent> {
         self.streamer
             .deactivate()
             .map_err(|e| StreamEvent::Lost(format!("{}: {e}", self.name)))
+    }
+}
+
+#[cfg(test)]
+mod write_event_tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_is_the_loss_of_the_device_named() {
+        let event = tx_write_event("B210 (driver=uhd)", seify::Error::DeviceError);
+        match event {
+            StreamEvent::Lost(why) => assert!(why.contains("driver=uhd"), "{why}"),
+            other => panic!("a device error must end the stream, got {other:?}"),
+        }
+    }
+
+    #[cfg(feature = "soapy")]
+    #[test]
+    fn a_soapy_underflow_is_counted_not_fatal() {
+        let soapy = |code| {
+            seify::Error::Soapy(soapysdr::Error {
+                code,
+                message: String::new(),
+            })
+        };
+        let underflow = tx_write_event("hackrf", soapy(soapysdr::ErrorCode::Underflow));
+        assert_eq!(underflow, StreamEvent::Underflow);
+        let timeout = tx_write_event("hackrf", soapy(soapysdr::ErrorCode::Timeout));
+        assert!(matches!(timeout, StreamEvent::Lost(_)), "{timeout:?}");
     }
 }
 

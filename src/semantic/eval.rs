@@ -13,7 +13,7 @@ use super::tokenizer::BpeTokenizer;
 use super::train_batch::instruction_of;
 use crate::data::dataset::{Example, Split};
 use crate::data::image_io::image_to_tensor;
-use crate::data::metrics::{bleu4, exact_match, psnr_db, ssim_batch};
+use crate::data::metrics::{bleu4, exact_match, normalize_answer, psnr_db, ssim_batch};
 use candle_core::{DType, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -52,6 +52,9 @@ pub struct EvalReport {
     pub image_ssim: Option<f64>,
     /// Exact match of tasks other than the five built-in ones, by task name.
     pub other_exact_match: BTreeMap<String, f64>,
+    /// Exact match of every answered task (all but `reconstruct`) split by the
+    /// examples' data source: task name, then source (`easy-vqa`, `scenes`, ...).
+    pub exact_match_by_source: BTreeMap<String, BTreeMap<String, f64>>,
     /// Examples evaluated per task.
     pub counts: BTreeMap<String, usize>,
     /// Complex channel symbols one image costs (16 tokens x symbols per token).
@@ -76,6 +79,8 @@ pub fn evaluate(
     }
     let snr_one = Tensor::new(&[opts.snr_db as f32], &device)?;
     let mut answers: BTreeMap<&str, (Vec<String>, Vec<&str>)> = BTreeMap::new();
+    // (task, source) -> (exact matches, answers)
+    let mut by_source: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
     let mut psnr_sum = 0.0;
     let mut ssim_sum = 0.0;
     let mut n_images = 0usize;
@@ -137,6 +142,10 @@ pub fn evaluate(
                     received.text = Some(rx.squeeze(0)?);
                 }
                 let answer = model.answer(tokenizer, &instruction_of(ex)?, &received)?;
+                let hit = normalize_answer(&answer) == normalize_answer(&ex.answer);
+                let tally = by_source.entry((task, ex.source.as_str())).or_default();
+                tally.0 += usize::from(hit);
+                tally.1 += 1;
                 let entry = answers.entry(task).or_default();
                 entry.0.push(answer);
                 entry.1.push(ex.answer.as_str());
@@ -165,6 +174,13 @@ pub fn evaluate(
             other_exact_match.insert(task.to_string(), em(task)?.unwrap_or(0.0));
         }
     }
+    let mut exact_match_by_source: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for (&(task, source), &(hits, n)) in &by_source {
+        exact_match_by_source
+            .entry(task.to_string())
+            .or_default()
+            .insert(source.to_string(), hits as f64 / n as f64);
+    }
     let image_mean = |sum: f64| (n_images > 0).then(|| sum / n_images as f64);
     Ok(EvalReport {
         snr_db: opts.snr_db,
@@ -177,6 +193,7 @@ pub fn evaluate(
         image_psnr_db: image_mean(psnr_sum),
         image_ssim: image_mean(ssim_sum),
         other_exact_match,
+        exact_match_by_source,
         counts: by_task
             .iter()
             .map(|(t, v)| (t.to_string(), v.len()))

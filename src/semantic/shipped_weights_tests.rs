@@ -47,6 +47,34 @@ fn shipped_weights_meet_their_measured_quality_at_20_db() {
         assert!(v >= floor, "{name} = {v}, below {floor}: {r:?}");
     }
     assert_eq!(r.channel_symbols_per_image, 256);
+
+    // The per-source breakdown re-weighted by each source's share of the task must give
+    // the task's overall exact match: a breakdown that dropped or double-counted examples
+    // would not.
+    let split = Split::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/eval")).unwrap();
+    for (task, overall) in [
+        ("vqa", r.vqa_accuracy),
+        ("caption", r.caption_exact_match),
+        ("classify", r.classification_accuracy),
+        ("text", r.text_exact_match),
+    ] {
+        let by_source = &r.exact_match_by_source[task];
+        let examples: Vec<_> = split.examples.iter().filter(|e| e.task == task).collect();
+        let weighted: f64 = by_source
+            .iter()
+            .map(|(source, em)| {
+                let n = examples.iter().filter(|e| &e.source == source).count();
+                em * n as f64
+            })
+            .sum::<f64>()
+            / examples.len() as f64;
+        let overall = overall.unwrap();
+        assert!(
+            (weighted - overall).abs() < 1e-9,
+            "{task}: per-source {by_source:?} re-weighted to {weighted}, overall {overall}"
+        );
+    }
+    assert!(!r.exact_match_by_source.contains_key("reconstruct"));
 }
 
 #[test]

@@ -223,3 +223,58 @@ fn threaded_block_wise_rx_reports_what_the_flowgraph_reports() {
     let dropped = reference["frames_dropped"].as_u64().unwrap();
     assert!(decoded > 0 && dropped > 0, "{reference}");
 }
+
+#[test]
+fn eval_writes_one_prediction_per_answered_example_consistent_with_its_metrics() {
+    let dir = std::env::temp_dir().join(format!("m4sc-cli-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("predictions.jsonl");
+    let out = m4sc(&[
+        "eval",
+        "--limit",
+        "4",
+        "--snr-db",
+        "20",
+        "--json",
+        "--predictions",
+        file.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "eval failed: {stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).expect("JSON");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .expect("predictions written")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    // Four examples of each answered task (reconstruct has no answer to record).
+    let counts = report["counts"].as_object().unwrap();
+    let answered: u64 = counts
+        .iter()
+        .filter(|(task, _)| *task != "reconstruct")
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(lines.len() as u64, answered, "{report}");
+    // Each task's exact match in the report is the share of its correct predictions;
+    // a dump that disagreed with the metrics would be useless for error analysis.
+    for (task, field) in [
+        ("vqa", "vqa_accuracy"),
+        ("caption", "caption_exact_match"),
+        ("classify", "classification_accuracy"),
+        ("text", "text_exact_match"),
+    ] {
+        let mine: Vec<&serde_json::Value> = lines.iter().filter(|p| p["task"] == task).collect();
+        let correct = mine.iter().filter(|p| p["correct"] == true).count();
+        let em = report[field].as_f64().unwrap();
+        assert!(
+            (em - correct as f64 / mine.len() as f64).abs() < 1e-9,
+            "{task}: {correct} of {} correct, report says {em}",
+            mine.len()
+        );
+        assert!(mine
+            .iter()
+            .all(|p| p["expected"].is_string() && p["predicted"].is_string()));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,7 +6,9 @@ use clap::{Args, ValueEnum};
 use m4sc::data::dataset::Split;
 use m4sc::plot::{LineChart, Point, Series, YScale};
 use m4sc::semantic::channel_layer::ChannelKind;
-use m4sc::semantic::eval::{evaluate, EvalOptions, EvalReport};
+use m4sc::semantic::eval::{
+    evaluate, evaluate_with_predictions, EvalOptions, EvalReport, Prediction,
+};
 use m4sc::semantic::model::SemanticModel;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -60,6 +62,10 @@ pub struct EvalArgs {
     /// Print the metrics as one JSON object (otherwise as a readable list).
     #[arg(long)]
     pub json: bool,
+    /// Also write every answered example (id, task, source, question, expected,
+    /// predicted, correct) to FILE, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub predictions: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -110,12 +116,27 @@ pub fn run_eval(args: &EvalArgs) -> anyhow::Result<()> {
         limit_per_task: args.data.limit,
         seed: args.data.seed,
     };
-    let report = evaluate(&model, &tokenizer, &split, &opts)?;
+    let mut predictions = Vec::new();
+    let report = evaluate_with_predictions(&model, &tokenizer, &split, &opts, &mut predictions)?;
+    if let Some(path) = &args.predictions {
+        write_predictions(path, &predictions)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
+    Ok(())
+}
+
+fn write_predictions(path: &Path, predictions: &[Prediction]) -> anyhow::Result<()> {
+    let context = || format!("writing {}", path.display());
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).with_context(context)?);
+    for p in predictions {
+        serde_json::to_writer(&mut f, p).with_context(context)?;
+        f.write_all(b"\n").with_context(context)?;
+    }
+    f.flush().with_context(context)?;
     Ok(())
 }
 

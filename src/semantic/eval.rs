@@ -61,12 +61,37 @@ pub struct EvalReport {
     pub channel_symbols_per_image: usize,
 }
 
+/// One answered example of an evaluation: what the receiver said and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prediction {
+    pub id: String,
+    pub task: String,
+    pub source: String,
+    pub question: Option<String>,
+    pub expected: String,
+    pub predicted: String,
+    /// Exact match after `normalize_answer`.
+    pub correct: bool,
+}
+
 /// Evaluates `model` on `split` (see the module docs).
 pub fn evaluate(
     model: &SemanticModel,
     tokenizer: &BpeTokenizer,
     split: &Split,
     opts: &EvalOptions,
+) -> anyhow::Result<EvalReport> {
+    evaluate_with_predictions(model, tokenizer, split, opts, &mut Vec::new())
+}
+
+/// [`evaluate`], appending every answered example (all tasks but `reconstruct`) to
+/// `predictions` in evaluation order.
+pub fn evaluate_with_predictions(
+    model: &SemanticModel,
+    tokenizer: &BpeTokenizer,
+    split: &Split,
+    opts: &EvalOptions,
+    predictions: &mut Vec<Prediction>,
 ) -> anyhow::Result<EvalReport> {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let device = model.device().clone();
@@ -146,6 +171,15 @@ pub fn evaluate(
                 let tally = by_source.entry((task, ex.source.as_str())).or_default();
                 tally.0 += usize::from(hit);
                 tally.1 += 1;
+                predictions.push(Prediction {
+                    id: ex.id.clone(),
+                    task: ex.task.clone(),
+                    source: ex.source.clone(),
+                    question: ex.question.clone(),
+                    expected: ex.answer.clone(),
+                    predicted: answer.clone(),
+                    correct: hit,
+                });
                 let entry = answers.entry(task).or_default();
                 entry.0.push(answer);
                 entry.1.push(ex.answer.as_str());

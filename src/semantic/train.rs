@@ -21,7 +21,7 @@ use super::model_config::{
 use super::optim::{AdamW, OptimConfig};
 use super::seeded_init::SeededVarMap;
 use super::tokenizer::BpeTokenizer;
-use super::train_batch::{step_rng, TaskData};
+use super::train_batch::{step_rng, TaskData, TokenPath};
 use crate::data::dataset::Split;
 use anyhow::Context;
 use candle_core::{DType, Device};
@@ -68,6 +68,11 @@ pub struct TrainSettings {
     /// tokenizer is reused and its model configuration must equal `[model]`. The
     /// optimizer starts fresh; relative paths are taken from the working directory.
     pub init_from: Option<PathBuf>,
+    /// The first this many steps hand the semantic tokens to the receiver unchanged,
+    /// past the channel codec and the channel: an alignment stage in which the vision
+    /// encoder, projector, language model and image decoder learn without the channel's
+    /// bottleneck and noise. 0: every step goes through the channel.
+    pub clean_steps: usize,
 }
 
 impl Default for TrainSettings {
@@ -84,6 +89,7 @@ impl Default for TrainSettings {
             val_snr_db: 10.0,
             log_every: 10,
             init_from: None,
+            clean_steps: 0,
         }
     }
 }
@@ -299,7 +305,12 @@ pub fn train(
             &mut rng,
         );
         let t_forward = Instant::now();
-        let loss = data.batch_loss(&model, &tokenizer, &draws, &mut rng)?;
+        let path = if step < ts.clean_steps {
+            TokenPath::Clean
+        } else {
+            TokenPath::Channel
+        };
+        let loss = data.batch_loss(&model, &tokenizer, &draws, path, &mut rng)?;
         let forward_s = t_forward.elapsed().as_secs_f64();
         let total = f64::from(loss.total.to_scalar::<f32>()?);
         if !total.is_finite() {

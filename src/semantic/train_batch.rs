@@ -44,6 +44,15 @@ pub struct Draw {
     pub channel: ChannelKind,
 }
 
+/// How a batch's semantic tokens reach the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPath {
+    /// Channel encoder, channel (each draw's SNR and kind) and channel decoder.
+    Channel,
+    /// Unchanged: the receiver gets the transmitter's tokens (no codec, no noise).
+    Clean,
+}
+
 /// The loss of one batch: the weighted total (a scalar tensor for backprop) and the
 /// unweighted loss of each task present in the batch.
 pub struct BatchLoss {
@@ -189,12 +198,14 @@ impl TaskData {
 
     /// Multi-task loss of the drawn batch: cross-entropy over the answer tokens for
     /// language tasks, pixel MSE for `reconstruct`, each weighted by
-    /// `SemanticModelConfig::loss_weight`. Channel noise and fading come from `rng`.
+    /// `SemanticModelConfig::loss_weight`. Tokens take `path` to the receiver; channel
+    /// noise and fading come from `rng`.
     pub fn batch_loss<R: Rng>(
         &mut self,
         model: &SemanticModel,
         tokenizer: &BpeTokenizer,
         draws: &[Draw],
+        path: TokenPath,
         rng: &mut R,
     ) -> anyhow::Result<BatchLoss> {
         let device = model.device().clone();
@@ -216,7 +227,10 @@ impl TaskData {
             let tokens = model.encode_image(&images)?;
             let snr: Vec<f32> = image_rows.iter().map(|&k| draws[k].snr_db).collect();
             let kinds: Vec<ChannelKind> = image_rows.iter().map(|&k| draws[k].channel).collect();
-            let rx_all = model.through_mixed_channel(&tokens, &snr, &kinds, rng)?;
+            let rx_all = match path {
+                TokenPath::Channel => model.through_mixed_channel(&tokens, &snr, &kinds, rng)?,
+                TokenPath::Clean => tokens,
+            };
             let mut recon_rx = Vec::new();
             let mut recon_idx = Vec::new();
             for (j, &k) in image_rows.iter().enumerate() {
@@ -249,7 +263,10 @@ impl TaskData {
             let ids = Tensor::new(ids, &device)?.unsqueeze(0)?;
             let tokens = model.encode_text(&ids)?;
             let snr = Tensor::new(&[d.snr_db], &device)?;
-            let rx = model.through_channel(&tokens, &snr, d.channel, rng)?;
+            let rx = match path {
+                TokenPath::Channel => model.through_channel(&tokens, &snr, d.channel, rng)?,
+                TokenPath::Clean => tokens,
+            };
             received[k].text = Some(rx.squeeze(0)?);
         }
 

@@ -142,6 +142,7 @@ fn tiny_config(steps: usize) -> TrainConfig {
             val_snr_db: 10.0,
             log_every: 5,
             init_from: None,
+            clean_steps: 0,
         },
     }
 }
@@ -424,7 +425,7 @@ fn every_weight_gets_a_gradient_from_a_batch_of_all_tasks() {
     use super::channel_layer::ChannelKind as Kind;
     use super::tokenizer::BpeTokenizer;
     use super::train::tokenizer_corpus;
-    use super::train_batch::{step_rng, Draw, TaskData};
+    use super::train_batch::{step_rng, Draw, TaskData, TokenPath};
     use candle_core::DType;
     use candle_nn::{VarBuilder, VarMap};
 
@@ -452,7 +453,13 @@ fn every_weight_gets_a_gradient_from_a_batch_of_all_tasks() {
         })
         .collect();
     let loss = data
-        .batch_loss(&model, &tokenizer, &draws, &mut step_rng(3, 0))
+        .batch_loss(
+            &model,
+            &tokenizer,
+            &draws,
+            TokenPath::Channel,
+            &mut step_rng(3, 0),
+        )
         .unwrap();
     assert_eq!(
         loss.per_task.keys().cloned().collect::<Vec<_>>(),
@@ -478,5 +485,60 @@ fn every_weight_gets_a_gradient_from_a_batch_of_all_tasks() {
     // A weight without a gradient never trains: an operation without a backward pass
     // (candle-nn's fused norms and softmax have none) or a branch cut off the loss.
     assert!(without.is_empty(), "weights without gradient: {without:?}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn clean_steps_leave_the_channel_codec_untouched_and_train_the_rest() {
+    let root = temp_dir("clean-steps");
+    write_split(&root.join("train"), 2);
+    let never = AtomicBool::new(false);
+    let mut clean = tiny_config(4);
+    clean.train.clean_steps = 4;
+    let load = |dir: &Path| {
+        candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu).unwrap()
+    };
+    let run = |cfg: &TrainConfig, name: &str, stop_at: Option<usize>| {
+        let out = root.join(name);
+        train(cfg, &options(&root, &out, false, stop_at), &never).unwrap();
+        load(&out)
+    };
+    let after_2 = run(&clean, "clean-2", Some(2));
+    let after_4 = run(&clean, "clean-4", None);
+    let through_channel = run(&tiny_config(4), "channel-4", None);
+    let max_diff = |a: &candle_core::Tensor, b: &candle_core::Tensor| -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap()
+    };
+    let (mut codec_moved_clean, mut codec_moved_channel, mut rest_moved) = (0f32, 0f32, 0f32);
+    for (name, t4) in &after_4 {
+        let d = max_diff(t4, &after_2[name]);
+        if name.starts_with("channel_encoder.") || name.starts_with("channel_decoder.") {
+            codec_moved_clean = codec_moved_clean.max(d);
+            codec_moved_channel = codec_moved_channel.max(max_diff(t4, &through_channel[name]));
+        } else {
+            rest_moved = rest_moved.max(d);
+        }
+    }
+    // Tokens that bypass the channel give the codec no gradient, so two more clean steps
+    // must leave it bit-identical while the other modules keep learning; the same steps
+    // through the channel must train the codec.
+    assert_eq!(
+        codec_moved_clean, 0.0,
+        "the codec changed during clean steps"
+    );
+    assert!(rest_moved > 0.0, "clean steps trained nothing");
+    assert!(
+        codec_moved_channel > 0.0,
+        "steps through the channel left the codec alone"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates results/comparison/: the semantic system against the classical baseline
 # over AWGN and Rayleigh multipath (examples/sweep_eval.toml, 0-30 dB, 3 channel seeds),
-# the semantic-sharing ablation on examples/four_tasks_one_image.toml, and the
-# interleaving ablation over multipath.
+# the semantic-sharing ablation on examples/four_tasks_one_image.toml, the
+# interleaving ablation over multipath, and the model ablations (KAN versus MLP
+# projector, fading-trained versus AWGN-trained) over multipath.
 #
 #   scripts/comparison.sh            # with the release build (cargo run --release)
 #   M4SC=path/to/m4sc scripts/comparison.sh
@@ -24,9 +25,11 @@ m4sc sweep --scenario examples/four_tasks_one_image.toml --snr-db 0:30:6 --seeds
 m4sc sweep --scenario examples/sweep_eval.toml --snr-db 0:30:2 --seeds 3 \
     --channel multipath --rates 12 --ablate-interleaving --out "$out/interleaving"
 
-# Projector ablation: the first training stage (KAN projector, 6000 steps; the default
-# weights of revision 618e7be, taken from git history) against its MLP twin trained
-# identically (weights/mlp_6k, configs/default_mlp.toml), beside the shipped weights.
+# Model ablations over multipath: the first training stage (KAN projector, Rayleigh
+# fading on half of its training examples; the default weights of revision 618e7be,
+# taken from git history) against its twins trained identically but for one setting:
+# the MLP projector (weights/mlp_6k, configs/default_mlp.toml) and AWGN-only training
+# (weights/awgn_6k, configs/default_awgn.toml); the shipped weights run beside them.
 kan=$(mktemp -d)
 trap 'rm -rf "$kan"' EXIT
 for f in config.json model.safetensors tokenizer.json; do
@@ -34,4 +37,5 @@ for f in config.json model.safetensors tokenizer.json; do
 done
 m4sc sweep --scenario examples/sweep_eval.toml --snr-db 0:30:2 --seeds 3 \
     --channel multipath --rates 12 --also-weights "kan-6k=$kan" \
-    --also-weights mlp-6k=weights/mlp_6k --out "$out/projector"
+    --also-weights mlp-6k=weights/mlp_6k --also-weights awgn-6k=weights/awgn_6k \
+    --out "$out/models"

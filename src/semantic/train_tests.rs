@@ -379,9 +379,14 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
         ..SemanticModelConfig::default()
     };
     let default = SemanticModelConfig::default();
+    let awgn_only = SemanticModelConfig {
+        rayleigh_fraction: 0.0,
+        ..SemanticModelConfig::default()
+    };
     for (file, steps, model) in [
         ("default.toml", 6000, &default),
         ("default_mlp.toml", 6000, &mlp),
+        ("default_awgn.toml", 6000, &awgn_only),
         ("quick.toml", 2000, &default),
         ("continue.toml", 4500, &default),
     ] {
@@ -392,7 +397,7 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
         );
         assert_eq!(
             &cfg.model, model,
-            "{file}: the model must be the design's default (MLP projector in the twin)"
+            "{file}: the model must be the design's default but for its twin's one setting"
         );
         cfg.model.check_consistency().unwrap();
     }
@@ -400,6 +405,11 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
     let a = TrainConfig::load(&root.join("default.toml")).unwrap();
     let b = TrainConfig::load(&root.join("default_mlp.toml")).unwrap();
     assert_eq!(a.train, b.train, "the KAN/MLP twins must train identically");
+    let c = TrainConfig::load(&root.join("default_awgn.toml")).unwrap();
+    assert_eq!(
+        a.train, c.train,
+        "the fading/AWGN twins must train identically"
+    );
 }
 
 #[test]

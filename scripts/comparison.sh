@@ -39,3 +39,9 @@ m4sc sweep --scenario examples/sweep_eval.toml --snr-db 0:30:2 --seeds 3 \
     --channel multipath --rates 12 --also-weights "kan-6k=$kan" \
     --also-weights mlp-6k=weights/mlp_6k --also-weights awgn-6k=weights/awgn_6k \
     --out "$out/models"
+# The same three models on the whole test split through the symbol-level Rayleigh
+# channel (needs data/prepared, see data/README.md).
+for m in "kan_6k:$kan" mlp_6k:weights/mlp_6k awgn_6k:weights/awgn_6k; do
+    m4sc eval-sweep --weights "${m#*:}" --data data/prepared --snr-db 0:25:5 \
+        --channel rayleigh --out "results/semantic/ablations/${m%%:*}_rayleigh"
+done

@@ -278,3 +278,71 @@ fn eval_writes_one_prediction_per_answered_example_consistent_with_its_metrics()
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_scenario_sent_by_tx_replays_to_every_user() {
+    let dir = std::env::temp_dir().join(format!("m4sc-cli-tx-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let meta = dir.join("scenario.sigmf-meta");
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/mixed_image_text.toml"
+    );
+    let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/weights/default");
+    let out = m4sc(&[
+        "tx",
+        "--scenario",
+        scenario,
+        "--weights",
+        weights,
+        "--snr-db",
+        "25",
+        "--json",
+        "-o",
+        meta.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "tx --scenario failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // One public image message and three private ones (see the scenario file).
+    assert_eq!(sent["semantic_frames"], 4, "{sent}");
+    let out = m4sc(&[
+        "replay",
+        meta.to_str().unwrap(),
+        "--scenario",
+        scenario,
+        "--weights",
+        weights,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "replay --scenario failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replayed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(replayed["frames_matched"], 4, "{replayed}");
+    let users = replayed["users"]["users"].as_array().expect("users");
+    assert_eq!(users.len(), 5, "{replayed}");
+    // At 25 dB every user's semantics must arrive; a frame the file lost or a user
+    // routed to the wrong message would show as not delivered.
+    for u in users {
+        assert_eq!(u["delivered"], true, "{u}");
+    }
+    // A data-frame count next to --scenario would be ignored silently: refused instead.
+    let out = m4sc(&[
+        "tx",
+        "--scenario",
+        scenario,
+        "--frames",
+        "3",
+        "-o",
+        "x.cf32",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--frames"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

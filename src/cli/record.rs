@@ -96,7 +96,7 @@ pub const WEIGHTS_TAG: &str = "weights sha256:";
 
 /// The frames of `scenario` as its transmitter sends them, and what the recording
 /// says about them.
-fn scenario_frames(scenario: &Path, weights: &Path) -> anyhow::Result<(Vec<TxFrame>, String)> {
+pub fn scenario_frames(scenario: &Path, weights: &Path) -> anyhow::Result<(Vec<TxFrame>, String)> {
     let scenario = Scenario::load(scenario)?;
     let (model, tokenizer) = SemanticModel::load(weights, &Device::Cpu)
         .with_context(|| format!("loading the semantic model from {}", weights.display()))?;

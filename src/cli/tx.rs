@@ -1,4 +1,5 @@
-//! `m4sc tx`: encode random data frames into a cf32 file or a SigMF recording.
+//! `m4sc tx`: encode random data frames, or a multi-user scenario's semantic frames,
+//! into a cf32 file, a SigMF recording, a radio or a ZeroMQ stream.
 
 use super::args::FrameArgs;
 use super::device_args::{open_tx_stream, DeviceArgs};
@@ -6,6 +7,7 @@ use super::recording_args::RecordingArgs;
 use super::report::print_json;
 use super::semantic_args::SemanticArgs;
 use clap::Args;
+use m4sc::blocks::TxFrame;
 use m4sc::channel::ChannelConfig;
 use m4sc::flowgraphs::transmit::{transmit, transmit_radio, transmit_sigmf};
 use m4sc::io::{is_sigmf_path, SigmfWriter, PHY_SAMPLE_RATE_HZ};
@@ -45,6 +47,15 @@ pub struct TxArgs {
     pub frames: FrameArgs,
     #[command(flatten)]
     pub semantic: SemanticArgs,
+    /// Send this multi-user scenario's frames (what `m4sc loopback --scenario FILE`
+    /// sends: public and private semantic frames, interleaved) instead of data and
+    /// semantic test frames. A recording of them replays with `m4sc replay
+    /// --scenario FILE`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["frames", "semantic_frames"])]
+    pub scenario: Option<PathBuf>,
+    /// Semantic model weights folder of --scenario.
+    #[arg(long, value_name = "DIR", default_value = "weights/default")]
+    pub weights: PathBuf,
     /// SigMF output only.
     #[command(flatten)]
     pub recording: RecordingArgs,
@@ -68,14 +79,28 @@ struct TxReport {
     rate_mbps: u32,
     psdu_bytes: usize,
     semantic_frames: usize,
+    scenario: Option<PathBuf>,
     snr_db: Option<f32>,
     seed: u64,
     elapsed_s: f64,
 }
 
 pub fn run(args: &TxArgs) -> anyhow::Result<()> {
-    let mut frames = args.frames.frames()?;
-    frames.extend(args.semantic.frames(args.frames.seed)?);
+    let (frames, scenario_description) = match &args.scenario {
+        Some(path) => {
+            let (frames, described) = super::record::scenario_frames(path, &args.weights)?;
+            (frames, Some(described))
+        }
+        None => {
+            let mut frames = args.frames.frames()?;
+            frames.extend(args.semantic.frames(args.frames.seed)?);
+            (frames, None)
+        }
+    };
+    let n_semantic = frames
+        .iter()
+        .filter(|f| matches!(f, TxFrame::Semantic { .. }))
+        .count();
     let start = Instant::now();
     let channel = ChannelConfig {
         snr_db: args.snr_db,
@@ -98,7 +123,8 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
             samples: out.samples_sent,
             rate_mbps: args.frames.rate.mbps(),
             psdu_bytes: args.frames.payload_bytes,
-            semantic_frames: args.semantic.semantic_frames,
+            semantic_frames: n_semantic,
+            scenario: args.scenario.clone(),
             snr_db: None,
             seed: args.frames.seed,
             elapsed_s: start.elapsed().as_secs_f64(),
@@ -134,7 +160,8 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
             samples: outcome.samples,
             rate_mbps: args.frames.rate.mbps(),
             psdu_bytes: args.frames.payload_bytes,
-            semantic_frames: args.semantic.semantic_frames,
+            semantic_frames: n_semantic,
+            scenario: args.scenario.clone(),
             snr_db: args.snr_db,
             seed: args.frames.seed,
             elapsed_s: start.elapsed().as_secs_f64(),
@@ -157,15 +184,18 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
         let noise = args
             .snr_db
             .map_or("no noise".to_string(), |s| format!("AWGN at {s} dB SNR"));
-        let description = format!(
-            "m4sc tx: {} data frames at {} Mb/s ({}-byte PSDUs) and {} semantic frames, {noise}, \
-             seed {}",
-            args.frames.frames,
-            args.frames.rate.mbps(),
-            args.frames.payload_bytes,
-            args.semantic.semantic_frames,
-            args.frames.seed
-        );
+        let description = match &scenario_description {
+            Some(described) => format!("m4sc tx: {described}, {noise}, seed {}", args.frames.seed),
+            None => format!(
+                "m4sc tx: {} data frames at {} Mb/s ({}-byte PSDUs) and {} semantic frames, \
+                 {noise}, seed {}",
+                args.frames.frames,
+                args.frames.rate.mbps(),
+                args.frames.payload_bytes,
+                args.semantic.semantic_frames,
+                args.frames.seed
+            ),
+        };
         let info = r.info(
             PHY_SAMPLE_RATE_HZ,
             "m4sc transmitter (no radio)",
@@ -184,7 +214,8 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
         samples: outcome.samples,
         rate_mbps: args.frames.rate.mbps(),
         psdu_bytes: args.frames.payload_bytes,
-        semantic_frames: args.semantic.semantic_frames,
+        semantic_frames: n_semantic,
+        scenario: args.scenario.clone(),
         snr_db: args.snr_db,
         seed: args.frames.seed,
         elapsed_s: start.elapsed().as_secs_f64(),
@@ -194,6 +225,15 @@ pub fn run(args: &TxArgs) -> anyhow::Result<()> {
     }
     if args.json {
         return print_json(&report);
+    }
+    if let Some(described) = &scenario_description {
+        println!(
+            "wrote {} frames of {described}, {} samples, to {}",
+            report.frames_sent,
+            report.samples,
+            output.display()
+        );
+        return Ok(());
     }
     println!(
         "wrote {} frames ({} Mb/s, {}-byte PSDUs; {} semantic), {} samples, to {}",

@@ -3,18 +3,29 @@
 //! ```text
 //! .cf32 file -> Cf32Source -> FrameReceiver | FrameSink (decoded frames)
 //! radio -> DeviceSource -> [Resampler ->] FrameReceiver | FrameSink
+//!                                                       | SemanticUserReceiver (0) ...
 //! ```
+//!
+//! The semantic user receivers are there when a scenario is given
+//! ([`receive_radio_scenario`]): every user of the scenario hears the one radio.
 
+use super::semantic_loopback::{user_outcome, SemanticUserOutcome};
 use super::{runtime, FlowgraphError};
-use crate::blocks::{Cf32Source, DeviceSource, FrameReceiver, FrameSink, Resampler};
+use crate::blocks::{
+    Cf32Source, DeviceSource, FrameReceiver, FrameSink, Resampler, SemanticUserReceiver,
+};
 use crate::io::cf32::cf32_len_samples;
 use crate::io::PHY_SAMPLE_RATE_HZ;
+use crate::multiuser::scenario::Scenario;
 use crate::phy::rx::ReceiverConfig;
 use crate::phy::{RxFrame, RxStats};
 use crate::radio::stream::RxStream;
 use crate::resample::{resample_ratio, RationalResampler};
+use crate::semantic::model::SemanticModel;
+use crate::semantic::tokenizer::BpeTokenizer;
 use futuresdr::prelude::*;
 use std::path::Path;
+use std::sync::Arc;
 
 /// What [`receive`] decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,14 +76,65 @@ pub fn receive_radio(
     max_samples: Option<u64>,
     config: ReceiverConfig,
 ) -> Result<RadioReceiveOutcome, FlowgraphError> {
+    let (outcome, _) =
+        receive_radio_users(name, stream, sample_rate_hz, max_samples, config, None)?;
+    Ok(outcome)
+}
+
+/// A scenario's users and the model they decode with.
+pub type ScenarioUsers<'a> = (&'a Scenario, &'a Arc<SemanticModel>, &'a Arc<BpeTokenizer>);
+
+/// Like [`receive_radio`], and every user of the scenario in `users` runs its semantic
+/// receiver and task on the frames decoded (one outcome per user, in the scenario's
+/// order). The users' channel entries do not apply: they all hear the radio.
+pub fn receive_radio_scenario(
+    name: &str,
+    stream: Box<dyn RxStream>,
+    sample_rate_hz: f64,
+    max_samples: Option<u64>,
+    config: ReceiverConfig,
+    users: ScenarioUsers<'_>,
+) -> Result<(RadioReceiveOutcome, Vec<SemanticUserOutcome>), FlowgraphError> {
+    receive_radio_users(
+        name,
+        stream,
+        sample_rate_hz,
+        max_samples,
+        config,
+        Some(users),
+    )
+}
+
+fn receive_radio_users(
+    name: &str,
+    stream: Box<dyn RxStream>,
+    sample_rate_hz: f64,
+    max_samples: Option<u64>,
+    config: ReceiverConfig,
+    users: Option<ScenarioUsers<'_>>,
+) -> Result<(RadioReceiveOutcome, Vec<SemanticUserOutcome>), FlowgraphError> {
     let (l, m) = resample_ratio(sample_rate_hz, PHY_SAMPLE_RATE_HZ)
         .map_err(|e| FlowgraphError::RecordingRate(format!("{name}: {e}")))?;
 
     // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
     let frames = fg.add(FrameSink::new());
+    let mut semantic = Vec::new();
+    if let Some((scenario, model, tokenizer)) = users {
+        for (i, user) in scenario.users.iter().enumerate() {
+            semantic.push(fg.add(SemanticUserReceiver::new(
+                model.clone(),
+                tokenizer.clone(),
+                i,
+                user.clone(),
+            )));
+        }
+    }
     let receiver = fg.add(FrameReceiver::new(config));
     connect!(fg, receiver | frames);
+    for &user in &semantic {
+        connect!(fg, receiver | user);
+    }
     let resampler = (l != m).then(|| fg.add(Resampler::new(RationalResampler::new(l, m))));
     let radio = fg.add(DeviceSource::new(name, stream, max_samples));
     match resampler {
@@ -95,12 +157,17 @@ pub fn receive_radio(
             src.lost().map(str::to_string),
         )
     };
+    let mut users = Vec::with_capacity(semantic.len());
+    for user in semantic {
+        users.push(user_outcome(&mut fg, user, stats)?);
+    }
     let frames = fg.block_mut(&frames)?.take_frames();
-    Ok(RadioReceiveOutcome {
+    let outcome = RadioReceiveOutcome {
         frames,
         stats,
         samples,
         overflows,
         device_lost,
-    })
+    };
+    Ok((outcome, users))
 }

@@ -346,3 +346,17 @@ fn a_scenario_sent_by_tx_replays_to_every_user() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--frames"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rx_scenario_without_a_radio_points_to_replay() {
+    let out = m4sc(&[
+        "rx",
+        "--input",
+        "missing.sigmf-meta",
+        "--scenario",
+        "examples/mixed_image_text.toml",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("m4sc replay"), "{stderr}");
+}

@@ -219,3 +219,55 @@ fn a_radio_lost_at_once_still_ends_the_run() {
         assert!(lost.unwrap(), "the loss must be reported");
     }
 }
+
+#[test]
+fn a_radio_receiver_serves_every_user_of_a_scenario() {
+    use m4sc::flowgraphs::receive::receive_radio_scenario;
+    use m4sc::multiuser::scenario::Scenario;
+    use m4sc::multiuser::transmitter::transmit;
+    use m4sc::multiuser::user_receiver::TaskOutput;
+    use m4sc::semantic::model::SemanticModel;
+    use std::sync::Arc;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = Scenario::load(&root.join("examples/mixed_image_text.toml")).unwrap();
+    let (model, tokenizer) =
+        SemanticModel::load(&root.join("weights/default"), &candle_core::Device::Cpu).unwrap();
+    let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
+    let tx = transmit(&model, &tokenizer, &scenario).unwrap();
+    let mut air = vec![Complex32::new(0.0, 0.0); 500];
+    for (i, f) in tx.frames.iter().enumerate() {
+        air.extend(f.encode(1 + i as u8).unwrap());
+        air.extend(vec![Complex32::new(0.0, 0.0); 700]);
+    }
+    air.iter_mut().for_each(|s| *s *= 0.25);
+    let stream = ScriptedStream {
+        samples: air,
+        pos: 0,
+        piece: 2000,
+        calls: 0,
+    };
+    let (out, users) = receive_radio_scenario(
+        "scripted",
+        Box::new(stream),
+        20e6,
+        None,
+        ReceiverConfig::default(),
+        (&scenario, &model, &tokenizer),
+    )
+    .unwrap();
+    assert_eq!(out.frames.len(), tx.frames.len(), "{:?}", out.stats);
+    assert_eq!(users.len(), scenario.users.len());
+    // A clean radio carries every frame: each user must get its content, a picture for
+    // reconstruction and text otherwise. A user routed to another's message, or one
+    // whose receiver missed the public broadcast, would fail here.
+    for (user, outcome) in scenario.users.iter().zip(&users) {
+        let result = outcome.result.as_ref().expect("the semantic receiver ran");
+        let output = result
+            .output
+            .as_ref()
+            .unwrap_or_else(|why| panic!("{}: not delivered: {why}", user.name));
+        let is_image = matches!(output, TaskOutput::Image(_));
+        assert_eq!(is_image, user.task.name() == "reconstruct", "{}", user.name);
+    }
+}

@@ -1,20 +1,31 @@
-//! `m4sc rx`: decode a cf32 file or a SigMF recording, optionally keeping what was
-//! received as an annotated SigMF recording.
+//! `m4sc rx`: decode a cf32 file, a SigMF recording, a ZeroMQ stream or a radio,
+//! optionally keeping what was received as an annotated SigMF recording; from a radio,
+//! optionally serving every user of a multi-user scenario.
 
 use super::device_args::{open_rx_stream, DeviceArgs};
 use super::record::{file_source, recording_receiver};
 use super::recording_args::RecordingArgs;
 use super::report::{fmt_opt, print_json};
+use super::scenario_run::print_summary;
+use anyhow::Context;
+use candle_core::Device;
 use clap::Args;
-use m4sc::flowgraphs::receive::{receive, receive_radio};
+use m4sc::flowgraphs::receive::{receive, receive_radio, receive_radio_scenario};
 use m4sc::flowgraphs::record::record;
 use m4sc::flowgraphs::replay::replay;
+use m4sc::flowgraphs::semantic_loopback::SemanticUserOutcome;
 use m4sc::io::{is_sigmf_path, Cf32BlockReader, SigmfWriter, PHY_SAMPLE_RATE_HZ};
 use m4sc::link_metrics::{frames_dropped, mean_evm_db, EvmMean};
+use m4sc::multiuser::run::{assemble_report, ScenarioReport};
+use m4sc::multiuser::scenario::Scenario;
+use m4sc::multiuser::transmitter::{transmit, Transmission};
 use m4sc::phy::rx::{ParallelDecoder, ReceiverConfig};
 use m4sc::phy::{RxFrame, RxStats};
+use m4sc::semantic::model::SemanticModel;
+use m4sc::semantic::tokenizer::BpeTokenizer;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
@@ -61,6 +72,14 @@ pub struct RxArgs {
     #[arg(long, default_value_t = 1 << 22, requires = "threads",
           value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
     pub block_samples: u64,
+    /// With a radio: every user of this multi-user scenario also runs its semantic
+    /// receiver and task on the semantic frames received (what `m4sc tx --scenario
+    /// FILE` sends). For a recording use `m4sc replay FILE --scenario FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Semantic model weights folder of --scenario (the transmitter's).
+    #[arg(long, value_name = "DIR", default_value = "weights/default")]
+    pub weights: PathBuf,
     /// Print one JSON object on stdout instead of a summary.
     #[arg(long)]
     pub json: bool,
@@ -91,6 +110,9 @@ struct RxReport {
     threads: Option<u16>,
     receiver: RxStats,
     frames: Vec<FrameSummary>,
+    /// Each user's result, with --scenario.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    users: Option<ScenarioReport>,
 }
 
 fn summarize(frame: &RxFrame) -> FrameSummary {
@@ -116,6 +138,7 @@ struct Decoded {
     frames: Vec<FrameSummary>,
     evm: EvmMean,
     stats: RxStats,
+    users: Option<ScenarioReport>,
 }
 
 /// Decodes through the receive (cf32) or replay (SigMF) flowgraph.
@@ -138,6 +161,7 @@ fn decoded(frames: &[RxFrame], stats: RxStats) -> Decoded {
         frames: frames.iter().map(summarize).collect(),
         evm,
         stats,
+        users: None,
     }
 }
 
@@ -182,6 +206,7 @@ fn decode_blocks(args: &RxArgs, input: &Path, n_threads: usize) -> anyhow::Resul
         frames: Vec::new(),
         evm: EvmMean::default(),
         stats: RxStats::default(),
+        users: None,
     };
     loop {
         reader.read_block(args.block_samples as usize, &mut block)?;
@@ -202,6 +227,12 @@ fn decode_blocks(args: &RxArgs, input: &Path, n_threads: usize) -> anyhow::Resul
 pub fn run(args: &RxArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let radio = args.device.profile(args.sample_rate_hz)?;
+    if args.scenario.is_some() && radio.is_none() {
+        anyhow::bail!(
+            "--scenario serves a radio's users (--device or --profile); for a recording use \
+             `m4sc replay FILE.sigmf-meta --scenario FILE`"
+        );
+    }
     let (input, decoded) = match (&args.zmq, &args.input) {
         _ if radio.is_some() => {
             if args.input.is_some() || args.zmq.is_some() || args.record.is_some() {
@@ -246,6 +277,7 @@ pub fn run(args: &RxArgs) -> anyhow::Result<()> {
         threads: args.threads,
         receiver: decoded.stats,
         frames: decoded.frames,
+        users: decoded.users,
     };
     if args.json {
         return print_json(&report);
@@ -269,6 +301,9 @@ pub fn run(args: &RxArgs) -> anyhow::Result<()> {
         args.threads
             .map_or(" (flowgraph)".to_string(), |n| format!(" ({n} threads)"))
     );
+    if let Some(users) = &report.users {
+        print_summary(users);
+    }
     Ok(())
 }
 
@@ -303,9 +338,27 @@ fn decode_radio(
         _ => anyhow::bail!("receiving from a radio needs --duration-s (a positive number)"),
     };
     let rate = profile.sample_rate_hz;
+    let scenario = match &args.scenario {
+        Some(path) => Some(ScenarioReceiver::load(path, &args.weights)?),
+        None => None,
+    };
     let (stream, name) = open_rx_stream(profile)?;
     let max_samples = Some((duration_s * rate).round() as u64);
-    let out = receive_radio(&name, stream, rate, max_samples, ReceiverConfig::default())?;
+    let config = ReceiverConfig::default();
+    let (out, users) = match &scenario {
+        Some(s) => {
+            let users = (&s.scenario, &s.model, &s.tokenizer);
+            let (out, outcomes) =
+                receive_radio_scenario(&name, stream, rate, max_samples, config, users)?;
+            let samples_20mhz = (out.samples as f64 * PHY_SAMPLE_RATE_HZ / rate).round() as u64;
+            let report = s.report(outcomes, samples_20mhz)?;
+            (out, Some(report))
+        }
+        None => (
+            receive_radio(&name, stream, rate, max_samples, config)?,
+            None,
+        ),
+    };
     if out.overflows > 0 {
         log::warn!("{name}: {} receive overflows", out.overflows);
     }
@@ -316,5 +369,46 @@ fn decode_radio(
         );
         anyhow::bail!("radio lost: {reason}");
     }
-    Ok((decoded(&out.frames, out.stats), name))
+    let mut decoded = decoded(&out.frames, out.stats);
+    decoded.users = users;
+    Ok((decoded, name))
+}
+
+/// The scenario a radio receiver serves: its users, and what its transmitter sent
+/// (the users' ground truth and the symbol accounting).
+struct ScenarioReceiver {
+    scenario: Scenario,
+    model: Arc<SemanticModel>,
+    tokenizer: Arc<BpeTokenizer>,
+    tx: Transmission,
+}
+
+impl ScenarioReceiver {
+    fn load(path: &Path, weights: &Path) -> anyhow::Result<Self> {
+        let scenario = Scenario::load(path)?;
+        let (model, tokenizer) = SemanticModel::load(weights, &Device::Cpu)
+            .with_context(|| format!("loading the semantic model from {}", weights.display()))?;
+        let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
+        let tx = transmit(&model, &tokenizer, &scenario)?;
+        Ok(Self {
+            scenario,
+            model,
+            tokenizer,
+            tx,
+        })
+    }
+
+    /// The users' report; the SNR shown is what each receiver measured (one air).
+    fn report(
+        &self,
+        users: Vec<SemanticUserOutcome>,
+        samples_20mhz: u64,
+    ) -> anyhow::Result<ScenarioReport> {
+        let sent = self.tx.frames.len() as u64;
+        let mut report = assemble_report(&self.scenario, &self.tx, users, sent, samples_20mhz)?;
+        for u in &mut report.users {
+            u.snr_db = u.snr_db_estimate.unwrap_or(f32::NAN);
+        }
+        Ok(report)
+    }
 }

@@ -183,7 +183,8 @@ fn main() -> anyhow::Result<()> {
         for (tokens, xtr, xte) in [("sent", &tr_sent, &te_sent), ("received", &tr_rx, &te_rx)] {
             let (acc_tr, acc_te) = probe(xtr, &ytr, xte, &yte, k);
             println!(
-                "{name:6} {tokens:8} {k} classes: train {acc_tr:.3} test {acc_te:.3} (chance {chance:.3})"
+                "{name:6} {tokens:8} {k} classes: train {acc_tr:.3} test {acc_te:.3} \
+                 (chance {chance:.3})"
             );
         }
     }

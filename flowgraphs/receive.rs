@@ -9,23 +9,19 @@
 //! The semantic user receivers are there when a scenario is given
 //! ([`receive_radio_scenario`]): every user of the scenario hears the one radio.
 
-use super::semantic_loopback::{user_outcome, SemanticUserOutcome};
-use super::{runtime, FlowgraphError};
-use crate::blocks::{
-    Cf32Source, DeviceSource, FrameReceiver, FrameSink, Resampler, SemanticUserReceiver,
+use super::semantic_loopback::{
+    add_shared_air_users, user_outcome, ScenarioUsers, SemanticUserOutcome,
 };
+use super::{runtime, FlowgraphError};
+use crate::blocks::{Cf32Source, DeviceSource, FrameReceiver, FrameSink, Resampler};
 use crate::io::cf32::cf32_len_samples;
 use crate::io::PHY_SAMPLE_RATE_HZ;
-use crate::multiuser::scenario::Scenario;
 use crate::phy::rx::ReceiverConfig;
 use crate::phy::{RxFrame, RxStats};
 use crate::radio::stream::RxStream;
 use crate::resample::{resample_ratio, RationalResampler};
-use crate::semantic::model::SemanticModel;
-use crate::semantic::tokenizer::BpeTokenizer;
 use futuresdr::prelude::*;
 use std::path::Path;
-use std::sync::Arc;
 
 /// What [`receive`] decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,9 +77,6 @@ pub fn receive_radio(
     Ok(outcome)
 }
 
-/// A scenario's users and the model they decode with.
-pub type ScenarioUsers<'a> = (&'a Scenario, &'a Arc<SemanticModel>, &'a Arc<BpeTokenizer>);
-
 /// Like [`receive_radio`], and every user of the scenario in `users` runs its semantic
 /// receiver and task on the frames decoded (one outcome per user, in the scenario's
 /// order). The users' channel entries do not apply: they all hear the radio.
@@ -119,22 +112,9 @@ fn receive_radio_users(
     // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
     let frames = fg.add(FrameSink::new());
-    let mut semantic = Vec::new();
-    if let Some((scenario, model, tokenizer)) = users {
-        for (i, user) in scenario.users.iter().enumerate() {
-            semantic.push(fg.add(SemanticUserReceiver::new(
-                model.clone(),
-                tokenizer.clone(),
-                i,
-                user.clone(),
-            )));
-        }
-    }
     let receiver = fg.add(FrameReceiver::new(config));
     connect!(fg, receiver | frames);
-    for &user in &semantic {
-        connect!(fg, receiver | user);
-    }
+    let semantic = add_shared_air_users(&mut fg, receiver, users)?;
     let resampler = (l != m).then(|| fg.add(Resampler::new(RationalResampler::new(l, m))));
     let radio = fg.add(DeviceSource::new(name, stream, max_samples));
     match resampler {

@@ -9,9 +9,11 @@
 //! The semantic user receivers are there when a scenario is given
 //! ([`replay_scenario`]): every user of the scenario hears the one recorded air.
 
-use super::semantic_loopback::{user_outcome, SemanticUserOutcome};
+use super::semantic_loopback::{
+    add_shared_air_users, user_outcome, ScenarioUsers, SemanticUserOutcome,
+};
 use super::{runtime, FlowgraphError};
-use crate::blocks::{FrameReceiver, FrameSink, SemanticUserReceiver, SigmfSource};
+use crate::blocks::{FrameReceiver, FrameSink, SigmfSource};
 use crate::io::{ResampledReader, SigmfMeta, PHY_SAMPLE_RATE_HZ};
 use crate::multiuser::scenario::Scenario;
 use crate::phy::rx::ReceiverConfig;
@@ -53,12 +55,10 @@ pub fn replay_scenario(
     replay_users(path, config, Some((scenario, model, tokenizer)))
 }
 
-type Users<'a> = (&'a Scenario, &'a Arc<SemanticModel>, &'a Arc<BpeTokenizer>);
-
 fn replay_users(
     path: &Path,
     config: ReceiverConfig,
-    users: Option<Users<'_>>,
+    users: Option<ScenarioUsers<'_>>,
 ) -> Result<(ReplayOutcome, Vec<SemanticUserOutcome>), FlowgraphError> {
     let reader = ResampledReader::open(path, PHY_SAMPLE_RATE_HZ)?;
     let meta = reader.recording().meta().clone();
@@ -67,21 +67,8 @@ fn replay_users(
     // Downstream blocks first, the source last (see the module `flowgraphs`).
     let mut fg = Flowgraph::new();
     let frames = fg.add(FrameSink::new());
-    let mut semantic = Vec::new();
-    if let Some((scenario, model, tokenizer)) = users {
-        for (i, user) in scenario.users.iter().enumerate() {
-            semantic.push(fg.add(SemanticUserReceiver::new(
-                model.clone(),
-                tokenizer.clone(),
-                i,
-                user.clone(),
-            )));
-        }
-    }
     let receiver = fg.add(FrameReceiver::new(config));
-    for &user in &semantic {
-        connect!(fg, receiver | user);
-    }
+    let semantic = add_shared_air_users(&mut fg, receiver, users)?;
     let recording = fg.add(SigmfSource::new(reader));
     connect!(fg, recording > receiver | frames);
 

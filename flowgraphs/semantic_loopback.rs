@@ -32,6 +32,32 @@ pub struct SemanticUserOutcome {
     pub semantic_receive_s: f64,
 }
 
+/// A scenario's users and the model they decode with.
+pub type ScenarioUsers<'a> = (&'a Scenario, &'a Arc<SemanticModel>, &'a Arc<BpeTokenizer>);
+
+/// Adds one semantic receiver per user of `users` (none for `None`), in the scenario's
+/// order, all fed by `receiver`: every user hears the one air that receiver decodes.
+pub(crate) fn add_shared_air_users(
+    mut fg: &mut Flowgraph,
+    receiver: BlockRef<FrameReceiver>,
+    users: Option<ScenarioUsers<'_>>,
+) -> Result<Vec<BlockRef<SemanticUserReceiver>>, FlowgraphError> {
+    let mut blocks = Vec::new();
+    if let Some((scenario, model, tokenizer)) = users {
+        for (i, user) in scenario.users.iter().enumerate() {
+            let block = fg.add(SemanticUserReceiver::new(
+                model.clone(),
+                tokenizer.clone(),
+                i,
+                user.clone(),
+            ));
+            connect!(fg, receiver | block);
+            blocks.push(block);
+        }
+    }
+    Ok(blocks)
+}
+
 /// What the semantic receiver `block` of a finished flowgraph ended with, `stats` being
 /// its OFDM receiver's counters.
 pub(crate) fn user_outcome(

@@ -2,26 +2,20 @@
 
 use super::record::WEIGHTS_TAG;
 use super::report::{fmt_opt, print_json};
-use super::scenario_run::print_summary;
-use anyhow::Context;
-use candle_core::Device;
+use super::scenario_run::{print_summary, ScenarioReceiver};
 use clap::Args;
 use m4sc::flowgraphs::replay::{replay, replay_scenario, ReplayOutcome};
 use m4sc::io::sigmf_annotation::payload_crc32;
 use m4sc::io::sigmf_match::{match_annotations, AnnotationMatch};
 use m4sc::io::{SigmfReader, PHY_SAMPLE_RATE_HZ};
 use m4sc::link_metrics::{frames_dropped, mean_evm_db};
-use m4sc::multiuser::run::{assemble_report, ScenarioReport};
-use m4sc::multiuser::scenario::Scenario;
-use m4sc::multiuser::transmitter::transmit;
+use m4sc::multiuser::run::ScenarioReport;
 use m4sc::phy::rx::ReceiverConfig;
 use m4sc::phy::{RxFrame, RxStats};
-use m4sc::semantic::model::SemanticModel;
 use m4sc::semantic::model_config::weights_fingerprint;
 use serde::Serialize;
 use std::path::Path;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 pub const LONG_ABOUT: &str = "\
@@ -160,29 +154,21 @@ fn replay_users(
     args: &ReplayArgs,
     scenario_path: &Path,
 ) -> anyhow::Result<(ReplayOutcome, ScenarioReport)> {
-    let scenario = Scenario::load(scenario_path)?;
     let meta = SigmfReader::open(&args.input)?.meta().clone();
     let description = meta.global.description.clone().unwrap_or_default();
     check_weights(&args.input, &description, &args.weights)?;
-    let (model, tokenizer) = SemanticModel::load(&args.weights, &Device::Cpu)
-        .with_context(|| format!("loading the semantic model from {}", args.weights.display()))?;
-    let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
-    let tx = transmit(&model, &tokenizer, &scenario)?;
+    let s = ScenarioReceiver::load(scenario_path, &args.weights)?;
     let (outcome, users) = replay_scenario(
         &args.input,
         ReceiverConfig::default(),
-        &scenario,
-        &model,
-        &tokenizer,
+        &s.scenario,
+        &s.model,
+        &s.tokenizer,
     )?;
     let samples_20mhz = (outcome.recorded_samples as f64 * PHY_SAMPLE_RATE_HZ
         / outcome.meta.global.sample_rate_hz)
         .round() as u64;
-    let mut report = assemble_report(&scenario, &tx, users, tx.frames.len() as u64, samples_20mhz)?;
-    // One recorded channel for everyone: the SNR to show is what the receiver measured.
-    for u in &mut report.users {
-        u.snr_db = u.snr_db_estimate.unwrap_or(f32::NAN);
-    }
+    let report = s.report(users, samples_20mhz)?;
     Ok((outcome, report))
 }
 

@@ -6,26 +6,18 @@ use super::device_args::{open_rx_stream, DeviceArgs};
 use super::record::{file_source, recording_receiver};
 use super::recording_args::RecordingArgs;
 use super::report::{fmt_opt, print_json};
-use super::scenario_run::print_summary;
-use anyhow::Context;
-use candle_core::Device;
+use super::scenario_run::{print_summary, ScenarioReceiver};
 use clap::Args;
 use m4sc::flowgraphs::receive::{receive, receive_radio, receive_radio_scenario};
 use m4sc::flowgraphs::record::record;
 use m4sc::flowgraphs::replay::replay;
-use m4sc::flowgraphs::semantic_loopback::SemanticUserOutcome;
 use m4sc::io::{is_sigmf_path, Cf32BlockReader, SigmfWriter, PHY_SAMPLE_RATE_HZ};
 use m4sc::link_metrics::{frames_dropped, mean_evm_db, EvmMean};
-use m4sc::multiuser::run::{assemble_report, ScenarioReport};
-use m4sc::multiuser::scenario::Scenario;
-use m4sc::multiuser::transmitter::{transmit, Transmission};
+use m4sc::multiuser::run::ScenarioReport;
 use m4sc::phy::rx::{ParallelDecoder, ReceiverConfig};
 use m4sc::phy::{RxFrame, RxStats};
-use m4sc::semantic::model::SemanticModel;
-use m4sc::semantic::tokenizer::BpeTokenizer;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
@@ -347,9 +339,8 @@ fn decode_radio(
     let config = ReceiverConfig::default();
     let (out, users) = match &scenario {
         Some(s) => {
-            let users = (&s.scenario, &s.model, &s.tokenizer);
             let (out, outcomes) =
-                receive_radio_scenario(&name, stream, rate, max_samples, config, users)?;
+                receive_radio_scenario(&name, stream, rate, max_samples, config, s.users())?;
             let samples_20mhz = (out.samples as f64 * PHY_SAMPLE_RATE_HZ / rate).round() as u64;
             let report = s.report(outcomes, samples_20mhz)?;
             (out, Some(report))
@@ -372,43 +363,4 @@ fn decode_radio(
     let mut decoded = decoded(&out.frames, out.stats);
     decoded.users = users;
     Ok((decoded, name))
-}
-
-/// The scenario a radio receiver serves: its users, and what its transmitter sent
-/// (the users' ground truth and the symbol accounting).
-struct ScenarioReceiver {
-    scenario: Scenario,
-    model: Arc<SemanticModel>,
-    tokenizer: Arc<BpeTokenizer>,
-    tx: Transmission,
-}
-
-impl ScenarioReceiver {
-    fn load(path: &Path, weights: &Path) -> anyhow::Result<Self> {
-        let scenario = Scenario::load(path)?;
-        let (model, tokenizer) = SemanticModel::load(weights, &Device::Cpu)
-            .with_context(|| format!("loading the semantic model from {}", weights.display()))?;
-        let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
-        let tx = transmit(&model, &tokenizer, &scenario)?;
-        Ok(Self {
-            scenario,
-            model,
-            tokenizer,
-            tx,
-        })
-    }
-
-    /// The users' report; the SNR shown is what each receiver measured (one air).
-    fn report(
-        &self,
-        users: Vec<SemanticUserOutcome>,
-        samples_20mhz: u64,
-    ) -> anyhow::Result<ScenarioReport> {
-        let sent = self.tx.frames.len() as u64;
-        let mut report = assemble_report(&self.scenario, &self.tx, users, sent, samples_20mhz)?;
-        for u in &mut report.users {
-            u.snr_db = u.snr_db_estimate.unwrap_or(f32::NAN);
-        }
-        Ok(report)
-    }
 }

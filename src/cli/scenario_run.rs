@@ -3,11 +3,15 @@
 use super::report::{fmt_opt, print_json};
 use anyhow::Context;
 use candle_core::Device;
+use m4sc::flowgraphs::semantic_loopback::{ScenarioUsers, SemanticUserOutcome};
 use m4sc::multiuser::outputs::write_outputs;
-use m4sc::multiuser::run::{run_scenario, RunOptions, ScenarioReport};
+use m4sc::multiuser::run::{assemble_report, run_scenario, RunOptions, ScenarioReport};
 use m4sc::multiuser::scenario::Scenario;
+use m4sc::multiuser::transmitter::{transmit, Transmission};
 use m4sc::semantic::model::SemanticModel;
+use m4sc::semantic::tokenizer::BpeTokenizer;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The built-in scenario: `examples/four_tasks_one_image.toml`.
 const DEFAULT_SCENARIO: &str = include_str!("../../examples/four_tasks_one_image.toml");
@@ -130,5 +134,50 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         let t: String = s.chars().take(n - 1).collect();
         format!("{t}~")
+    }
+}
+
+/// The receiving side of a scenario heard on one air (a radio or a recording): its
+/// users, their model, and what the transmitter sent (the users' ground truth and the
+/// symbol accounting).
+pub struct ScenarioReceiver {
+    pub scenario: Scenario,
+    pub model: Arc<SemanticModel>,
+    pub tokenizer: Arc<BpeTokenizer>,
+    pub tx: Transmission,
+}
+
+impl ScenarioReceiver {
+    /// The users and model, as the receive flowgraphs take them.
+    pub fn users(&self) -> ScenarioUsers<'_> {
+        (&self.scenario, &self.model, &self.tokenizer)
+    }
+
+    pub fn load(path: &Path, weights: &Path) -> anyhow::Result<Self> {
+        let scenario = Scenario::load(path)?;
+        let (model, tokenizer) = SemanticModel::load(weights, &Device::Cpu)
+            .with_context(|| format!("loading the semantic model from {}", weights.display()))?;
+        let (model, tokenizer) = (Arc::new(model), Arc::new(tokenizer));
+        let tx = transmit(&model, &tokenizer, &scenario)?;
+        Ok(Self {
+            scenario,
+            model,
+            tokenizer,
+            tx,
+        })
+    }
+
+    /// The users' report; the SNR shown is what each receiver measured (one air).
+    pub fn report(
+        &self,
+        users: Vec<SemanticUserOutcome>,
+        samples_20mhz: u64,
+    ) -> anyhow::Result<ScenarioReport> {
+        let sent = self.tx.frames.len() as u64;
+        let mut report = assemble_report(&self.scenario, &self.tx, users, sent, samples_20mhz)?;
+        for u in &mut report.users {
+            u.snr_db = u.snr_db_estimate.unwrap_or(f32::NAN);
+        }
+        Ok(report)
     }
 }

@@ -123,6 +123,13 @@ fn tiny_model() -> SemanticModelConfig {
     m
 }
 
+/// Largest absolute element difference of two tensors of one shape.
+fn max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
+    (a - b)
+        .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
+        .expect("tensors of one shape")
+}
+
 fn tiny_config(steps: usize) -> TrainConfig {
     TrainConfig {
         model: tiny_model(),
@@ -219,16 +226,7 @@ fn stopping_and_resuming_reproduces_the_uninterrupted_run() {
     assert_eq!(a.len(), b.len());
     let mut worst = 0f32;
     for (name, ta) in &a {
-        let tb = &b[name];
-        let d = (ta - tb)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap();
-        worst = worst.max(d.to_scalar::<f32>().unwrap());
+        worst = worst.max(max_abs_diff(ta, &b[name]));
     }
     // Same batches, noise, moments and step count: any difference beyond float
     // reassociation means some state (RNG position, moments, bias correction) was lost.
@@ -516,24 +514,12 @@ fn clean_steps_leave_the_channel_codec_untouched_and_train_the_rest() {
     let after_2 = run(&clean, "clean-2", Some(2));
     let after_4 = run(&clean, "clean-4", None);
     let through_channel = run(&tiny_config(4), "channel-4", None);
-    let max_diff = |a: &candle_core::Tensor, b: &candle_core::Tensor| -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar()
-            .unwrap()
-    };
     let (mut codec_moved_clean, mut codec_moved_channel, mut rest_moved) = (0f32, 0f32, 0f32);
     for (name, t4) in &after_4 {
-        let d = max_diff(t4, &after_2[name]);
+        let d = max_abs_diff(t4, &after_2[name]);
         if name.starts_with("channel_encoder.") || name.starts_with("channel_decoder.") {
             codec_moved_clean = codec_moved_clean.max(d);
-            codec_moved_channel = codec_moved_channel.max(max_diff(t4, &through_channel[name]));
+            codec_moved_channel = codec_moved_channel.max(max_abs_diff(t4, &through_channel[name]));
         } else {
             rest_moved = rest_moved.max(d);
         }

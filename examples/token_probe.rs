@@ -11,7 +11,9 @@
 //! before the channel ("sent") and after the channel codec and AWGN at SNR_DB (default
 //! 20) ("received"). The probe is multinomial logistic regression, trained by full-batch
 //! gradient descent (300 epochs, step 0.5, L2 1e-3). It prints each probe's training
-//! and test accuracy and the share of the most frequent test label (chance).
+//! and test accuracy and the share of the most frequent test label (chance), and first
+//! the share of the tokens' and of the channel symbols' energy that varies between
+//! pictures (the rest is common to all of them and tells the receiver nothing).
 
 use anyhow::Context;
 use candle_core::{Device, Tensor};
@@ -23,8 +25,9 @@ use rand::SeedableRng;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Token features of one split's easy-VQA captions: (sent rows, received rows, captions).
-type Features = (Vec<Vec<f32>>, Vec<Vec<f32>>, Vec<String>);
+/// Token features of one split's easy-VQA captions: (sent rows, received rows, captions,
+/// channel symbol rows).
+type Features = (Vec<Vec<f32>>, Vec<Vec<f32>>, Vec<String>, Vec<Vec<f32>>);
 
 fn features(model: &SemanticModel, split_dir: &str, snr_db: f32) -> anyhow::Result<Features> {
     let split = Split::load(&PathBuf::from(split_dir))?;
@@ -34,6 +37,7 @@ fn features(model: &SemanticModel, split_dir: &str, snr_db: f32) -> anyhow::Resu
         .filter(|ex| ex.source == "easy-vqa")
         .collect();
     let (mut sent, mut received, mut captions) = (Vec::new(), Vec::new(), Vec::new());
+    let mut symbols = Vec::new();
     for chunk in examples.chunks(32) {
         let mut images = Vec::new();
         for ex in chunk {
@@ -45,10 +49,37 @@ fn features(model: &SemanticModel, split_dir: &str, snr_db: f32) -> anyhow::Resu
         let tokens = model.encode_image(&images)?;
         let snr = Tensor::full(snr_db, chunk.len(), &Device::Cpu)?;
         let rx = model.through_channel(&tokens, &snr, ChannelKind::Awgn, &mut rng)?;
+        symbols.extend(
+            model
+                .to_channel(&tokens)?
+                .flatten_from(1)?
+                .to_vec2::<f32>()?,
+        );
         sent.extend(tokens.flatten_from(1)?.to_vec2::<f32>()?);
         received.extend(rx.flatten_from(1)?.to_vec2::<f32>()?);
     }
-    Ok((sent, received, captions))
+    Ok((sent, received, captions, symbols))
+}
+
+/// Share of the rows' energy that varies from row to row: sum |x_i - mean|^2 over
+/// sum |x_i|^2, 1 for zero-mean rows, 0 when every row is the same.
+fn varying_share(rows: &[Vec<f32>]) -> f64 {
+    let n = rows.len() as f64;
+    let d = rows.first().map_or(0, Vec::len);
+    let mean: Vec<f64> = (0..d)
+        .map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / n)
+        .collect();
+    let total: f64 = rows.iter().flatten().map(|&v| f64::from(v).powi(2)).sum();
+    let varying: f64 = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .zip(&mean)
+                .map(|(&v, m)| (f64::from(v) - m).powi(2))
+                .sum::<f64>()
+        })
+        .sum();
+    varying / total.max(f64::MIN_POSITIVE)
 }
 
 /// Class index of every label, in a fixed (sorted) order of the training labels; a test
@@ -152,8 +183,8 @@ fn main() -> anyhow::Result<()> {
     }
     let (model, _) = SemanticModel::load(&PathBuf::from(&args[0]), &Device::Cpu)?;
     let snr_db: f32 = args.get(3).map_or(Ok(20.0), |s| s.parse())?;
-    let (tr_sent, tr_rx, tr_cap) = features(&model, &args[1], snr_db)?;
-    let (te_sent, te_rx, te_cap) = features(&model, &args[2], snr_db)?;
+    let (tr_sent, tr_rx, tr_cap, tr_sym) = features(&model, &args[1], snr_db)?;
+    let (te_sent, te_rx, te_cap, _) = features(&model, &args[2], snr_db)?;
     anyhow::ensure!(
         !tr_cap.is_empty() && !te_cap.is_empty(),
         "both splits need easy-VQA caption examples"
@@ -162,6 +193,11 @@ fn main() -> anyhow::Result<()> {
         "{} training and {} test pictures, AWGN {snr_db} dB",
         tr_cap.len(),
         te_cap.len()
+    );
+    println!(
+        "share of energy that varies between pictures: tokens {:.3}, channel symbols {:.3}",
+        varying_share(&tr_sent),
+        varying_share(&tr_sym)
     );
     let word = |caps: &[String], pick: fn(&[&str]) -> String| -> Vec<String> {
         caps.iter()

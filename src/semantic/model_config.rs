@@ -62,6 +62,14 @@ pub struct SemanticModelConfig {
     /// Probability that a training example goes through Rayleigh fading rather than
     /// AWGN.
     pub rayleigh_fraction: f64,
+    /// Weight, in training, of the channel-token fidelity loss: the squared error of
+    /// each received message's tokens against the sent ones, relative to the sent
+    /// tokens' energy (the sent tokens are a fixed target for it). It trains the channel
+    /// codec from the first step on every message, where the task losses reach it only
+    /// once the receiver's tasks read their tokens. 0 turns it off; configurations
+    /// written before it existed read as 0.
+    #[serde(default = "no_token_fidelity_loss")]
+    pub token_fidelity_weight: f64,
     pub language_model: LmConfig,
     pub image_decoder: ImageDecoderConfig,
     /// Longest sentence, in tokens, that the `text` task sends.
@@ -91,6 +99,7 @@ impl Default for SemanticModelConfig {
             channel_codec: ChannelCodecConfig::default(),
             channel: ChannelLayerConfig::default(),
             rayleigh_fraction: 0.5,
+            token_fidelity_weight: 0.0,
             language_model: LmConfig::default(),
             image_decoder: ImageDecoderConfig::default(),
             max_text_tokens: 40,
@@ -98,6 +107,11 @@ impl Default for SemanticModelConfig {
             loss_weights,
         }
     }
+}
+
+/// Configurations written before the token fidelity loss existed trained without it.
+fn no_token_fidelity_loss() -> f64 {
+    0.0
 }
 
 impl SemanticModelConfig {
@@ -139,6 +153,12 @@ impl SemanticModelConfig {
                 "the template has {IMAGE_SLOT_TOKENS} image slots but the vision encoder makes \
                  {n_visual} tokens and the image decoder takes {}",
                 self.image_decoder.n_tokens
+            ));
+        }
+        if !(self.token_fidelity_weight.is_finite() && self.token_fidelity_weight >= 0.0) {
+            return Err(format!(
+                "token_fidelity_weight = {} must be a finite number >= 0",
+                self.token_fidelity_weight
             ));
         }
         if !(0.0..=1.0).contains(&self.rayleigh_fraction) {

@@ -34,6 +34,9 @@ pub struct TaskData {
     /// Example indices per task (same order as `tasks`).
     by_task: Vec<Vec<usize>>,
     images: HashMap<String, RgbImage>,
+    /// Whether every picture of a batch, not only those of `reconstruct` examples, is
+    /// also reconstructed from its received tokens and scored by the pixel loss.
+    pub reconstruct_every_image: bool,
 }
 
 /// One example drawn for a step, with its channel.
@@ -51,6 +54,23 @@ pub enum TokenPath {
     Channel,
     /// Unchanged: the receiver gets the transmitter's tokens (no codec, no noise).
     Clean,
+}
+
+/// Name of the channel-token fidelity loss in [`BatchLoss::per_task`] and the loss log.
+pub const TOKEN_FIDELITY: &str = "token_fidelity";
+
+/// Squared error of received against sent image tokens over the energy by which the
+/// sent tokens differ between the batch's pictures. sent, received: (batch, n, d_model)
+/// -> scalar. The part of the tokens common to every picture tells the receiver
+/// nothing, so it is left out of the scale: a codec that delivers only that part scores
+/// 1, not nearly 0. The caller sends detached tokens through the codec for it, so that
+/// it trains the codec alone: were the gradient to reach the encoders, they could lower
+/// it by making the pictures' tokens alike.
+fn token_fidelity(sent: &Tensor, received: &Tensor) -> candle_core::Result<Tensor> {
+    let err = (received - sent)?.sqr()?.sum_all()?;
+    let varying = sent.broadcast_sub(&sent.mean_keepdim(0)?)?;
+    let energy = varying.sqr()?.sum_all()?.affine(1.0, 1e-12)?;
+    err / energy
 }
 
 /// The loss of one batch: the weighted total (a scalar tensor for backprop) and the
@@ -97,6 +117,7 @@ impl TaskData {
             tasks,
             by_task,
             images: HashMap::new(),
+            reconstruct_every_image: false,
         })
     }
 
@@ -211,6 +232,8 @@ impl TaskData {
         let device = model.device().clone();
         let mut received = vec![ReceivedTokens::default(); draws.len()];
         let mut losses: Vec<(String, Tensor)> = Vec::new();
+        let fidelity_weight = model.config().token_fidelity_weight;
+        let measure_fidelity = path == TokenPath::Channel && fidelity_weight > 0.0;
 
         // Image path: encode all images of the batch at once, then send each example
         // through its own channel draw.
@@ -229,17 +252,24 @@ impl TaskData {
             let kinds: Vec<ChannelKind> = image_rows.iter().map(|&k| draws[k].channel).collect();
             let rx_all = match path {
                 TokenPath::Channel => model.through_mixed_channel(&tokens, &snr, &kinds, rng)?,
-                TokenPath::Clean => tokens,
+                TokenPath::Clean => tokens.clone(),
             };
+            if measure_fidelity {
+                let sent = tokens.detach();
+                let rx = model.through_mixed_channel(&sent, &snr, &kinds, rng)?;
+                losses.push((TOKEN_FIDELITY.to_string(), token_fidelity(&sent, &rx)?));
+            }
             let mut recon_rx = Vec::new();
             let mut recon_idx = Vec::new();
             for (j, &k) in image_rows.iter().enumerate() {
                 let d = &draws[k];
                 let rx = rx_all.narrow(0, j, 1)?;
-                if self.split.examples[d.example].task == Task::RECONSTRUCT {
-                    recon_rx.push(rx);
+                let is_reconstruct = self.split.examples[d.example].task == Task::RECONSTRUCT;
+                if is_reconstruct || self.reconstruct_every_image {
+                    recon_rx.push(rx.clone());
                     recon_idx.push(j as u32);
-                } else {
+                }
+                if !is_reconstruct {
                     received[k].image = Some(rx.squeeze(0)?);
                 }
             }
@@ -321,7 +351,12 @@ impl TaskData {
         let mut total: Option<Tensor> = None;
         for (task, loss) in losses {
             per_task.insert(task.clone(), f64::from(loss.to_scalar::<f32>()?));
-            let weighted = (loss * model.config().loss_weight(&task))?;
+            let weight = if task == TOKEN_FIDELITY {
+                fidelity_weight
+            } else {
+                model.config().loss_weight(&task)
+            };
+            let weighted = (loss * weight)?;
             total = Some(match total {
                 Some(t) => (t + weighted)?,
                 None => weighted,
@@ -340,4 +375,41 @@ pub fn instruction_of(ex: &Example) -> anyhow::Result<Instruction> {
         has_image: ex.image.is_some(),
         has_text: ex.text.is_some(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_fidelity;
+    use candle_core::{Device, Result, Tensor};
+
+    #[test]
+    fn fidelity_is_zero_for_a_perfect_codec_and_one_for_the_common_part_only() -> Result<()> {
+        let dev = Device::Cpu;
+        // Three pictures' tokens: a large part common to all plus a varying part.
+        let common = Tensor::full(5f32, (1, 2, 4), &dev)?;
+        let varying = Tensor::new(
+            &[
+                [[1f32, -1., 0., 2.], [0., 1., 1., -1.]],
+                [[-2., 0., 1., 0.], [1., -1., 0., 1.]],
+                [[1., 1., -1., -2.], [-1., 0., -1., 0.]],
+            ],
+            &dev,
+        )?;
+        let sent = varying.broadcast_add(&common)?;
+        let perfect = token_fidelity(&sent, &sent)?.to_scalar::<f32>()?;
+        assert_eq!(perfect, 0.0, "identical tokens must cost nothing");
+        // The varying parts above sum to zero per element, so the batch mean is `common`:
+        // delivering it alone loses everything that tells the pictures apart.
+        let mean_only = common.broadcast_as(sent.shape())?.contiguous()?;
+        let lost = token_fidelity(&sent, &mean_only)?.to_scalar::<f32>()?;
+        assert!(
+            (lost - 1.0).abs() < 1e-6,
+            "common part only: {lost}, want 1"
+        );
+        // Half the varying part wrong by its own size: a quarter of its energy.
+        let half = (&sent - (&varying * 0.5)?)?;
+        let quarter = token_fidelity(&sent, &half)?.to_scalar::<f32>()?;
+        assert!((quarter - 0.25).abs() < 1e-6, "{quarter}, want 0.25");
+        Ok(())
+    }
 }

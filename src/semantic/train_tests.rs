@@ -150,6 +150,7 @@ fn tiny_config(steps: usize) -> TrainConfig {
             log_every: 5,
             init_from: None,
             clean_steps: 0,
+            reconstruct_every_image: false,
         },
     }
 }
@@ -536,5 +537,147 @@ fn clean_steps_leave_the_channel_codec_untouched_and_train_the_rest() {
         codec_moved_channel > 0.0,
         "steps through the channel left the codec alone"
     );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn token_fidelity_loss_trains_the_channel_codec_and_nothing_else() {
+    use super::tokenizer::BpeTokenizer;
+    use super::train::tokenizer_corpus;
+    use super::train_batch::{step_rng, Draw, TaskData, TokenPath, TOKEN_FIDELITY};
+    use candle_core::DType;
+    use candle_nn::{VarBuilder, VarMap};
+
+    let root = temp_dir("token-fidelity");
+    write_split(&root.join("train"), 2);
+    let split = Split::load(&root.join("train")).unwrap();
+    // Every task weighs 0, so the total loss is the fidelity term alone.
+    let mut cfg = tiny_model();
+    cfg.token_fidelity_weight = 1.0;
+    for task in super::template::Task::BUILT_IN {
+        cfg.loss_weights.insert(task.to_string(), 0.0);
+    }
+    let tokenizer = BpeTokenizer::train(&tokenizer_corpus(&split), cfg.vocab_size).unwrap();
+    let n_examples = split.examples.len();
+    let mut data = TaskData::new(split, &tokenizer, cfg.language_model.max_seq, 40).unwrap();
+    let vm = VarMap::new();
+    let model =
+        SemanticModel::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu)).unwrap();
+    let draws: Vec<Draw> = (0..n_examples)
+        .map(|example| Draw {
+            example,
+            snr_db: 10.0,
+            channel: super::channel_layer::ChannelKind::Awgn,
+        })
+        .collect();
+    let mut rng = step_rng(5, 0);
+    let loss = data
+        .batch_loss(&model, &tokenizer, &draws, TokenPath::Channel, &mut rng)
+        .unwrap();
+    let fidelity = loss.per_task[TOKEN_FIDELITY];
+    // An untrained codec delivers hardly any of what differs between pictures.
+    assert!(
+        fidelity > 0.3 && fidelity.is_finite(),
+        "fidelity {fidelity} of an untrained codec"
+    );
+    let grads = loss.total.backward().unwrap();
+    let (mut codec, mut other) = (0f32, Vec::new());
+    for (name, var) in vm.data().lock().unwrap().iter() {
+        let norm = grads.get(var.as_tensor()).map_or(0.0, |g| {
+            g.abs()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        });
+        if name.starts_with("channel_encoder.") || name.starts_with("channel_decoder.") {
+            codec += norm;
+        } else if norm > 0.0 {
+            other.push(name.clone());
+        }
+    }
+    // Reaching the encoders would let them lower the loss by making every picture's
+    // tokens alike; not reaching the codec would make the loss useless.
+    assert!(codec > 0.0, "the fidelity loss does not reach the codec");
+    assert!(
+        other.is_empty(),
+        "fidelity gradient outside the codec: {other:?}"
+    );
+    // Clean steps skip the channel, and with it the fidelity term.
+    let clean = data
+        .batch_loss(&model, &tokenizer, &draws, TokenPath::Clean, &mut rng)
+        .unwrap();
+    assert!(!clean.per_task.contains_key(TOKEN_FIDELITY));
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn reconstructing_every_image_scores_the_pictures_of_the_other_image_tasks() {
+    use super::tokenizer::BpeTokenizer;
+    use super::train::tokenizer_corpus;
+    use super::train_batch::{step_rng, Draw, TaskData, TokenPath};
+    use candle_core::DType;
+    use candle_nn::{VarBuilder, VarMap};
+
+    let root = temp_dir("reconstruct-every-image");
+    write_split(&root.join("train"), 2);
+    let split = Split::load(&root.join("train")).unwrap();
+    let cfg = tiny_model();
+    let tokenizer = BpeTokenizer::train(&tokenizer_corpus(&split), cfg.vocab_size).unwrap();
+    // Only the captioning examples: none of them is a reconstruct example.
+    let captions: Vec<usize> = (0..split.examples.len())
+        .filter(|&i| split.examples[i].task == "caption")
+        .collect();
+    assert!(!captions.is_empty());
+    let mut data = TaskData::new(split, &tokenizer, cfg.language_model.max_seq, 40).unwrap();
+    let vm = VarMap::new();
+    let model =
+        SemanticModel::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu)).unwrap();
+    let draws: Vec<Draw> = captions
+        .iter()
+        .map(|&example| Draw {
+            example,
+            snr_db: 10.0,
+            channel: super::channel_layer::ChannelKind::Awgn,
+        })
+        .collect();
+    let decoder_grad = |every: bool, data: &mut TaskData| {
+        data.reconstruct_every_image = every;
+        let loss = data
+            .batch_loss(
+                &model,
+                &tokenizer,
+                &draws,
+                TokenPath::Channel,
+                &mut step_rng(1, 0),
+            )
+            .unwrap();
+        let grads = loss.total.backward().unwrap();
+        let norm: f32 = vm
+            .data()
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(name, _)| name.starts_with("image_decoder."))
+            .filter_map(|(_, var)| grads.get(var.as_tensor()))
+            .map(|g| {
+                g.abs()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap()
+            })
+            .sum();
+        (loss.per_task, norm)
+    };
+    let (plain, plain_grad) = decoder_grad(false, &mut data);
+    let (every, every_grad) = decoder_grad(true, &mut data);
+    // Without the option captions never train the image decoder; with it their pictures
+    // do, and the captions keep their own loss, the same in both runs.
+    assert!(!plain.contains_key("reconstruct") && plain_grad == 0.0);
+    assert!(every["reconstruct"] > 0.0 && every_grad > 0.0, "{every:?}");
+    assert_eq!(plain["caption"], every["caption"]);
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -388,6 +388,7 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
         ("default_awgn.toml", 6000, &awgn_only),
         ("quick.toml", 2000, &default),
         ("continue.toml", 4500, &default),
+        ("stage3.toml", 5000, &default),
     ] {
         let cfg = TrainConfig::load(&root.join(file)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(

@@ -107,6 +107,20 @@ impl SemanticModel {
     /// Transmitter, image path. images: (batch, 3, 64, 64) in [0, 1] ->
     /// semantic tokens (batch, 16, d_model).
     pub fn encode_image(&self, images: &Tensor) -> Result<Tensor> {
+        self.projector.forward(&self.visual_features(images)?)
+    }
+
+    /// Transmitter, image path as trained: images (batch, 3, 64, 64) in [0, 1] ->
+    /// (semantic tokens (batch, 16, d_model), the batch's mean token (16, d_model)
+    /// detached). With a centring projector the tokens are centred on the batch and
+    /// the mean is returned for the running mean; otherwise the tokens are
+    /// [`Self::encode_image`]'s and there is no mean.
+    pub fn encode_image_train(&self, images: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
+        self.projector.forward_train(&self.visual_features(images)?)
+    }
+
+    /// images: (batch, 3, 64, 64) -> vision encoder features (batch, 16, d_vision).
+    fn visual_features(&self, images: &Tensor) -> Result<Tensor> {
         let (_, c, h, w) = images.dims4()?;
         if (c, h, w) != (3, IMAGE_SIZE, IMAGE_SIZE) {
             bail!(
@@ -114,8 +128,7 @@ impl SemanticModel {
                 images.dims()
             );
         }
-        let features = self.vision_encoder.forward(images)?;
-        self.projector.forward(&features)
+        self.vision_encoder.forward(images)
     }
 
     /// Transmitter, text path. ids: (batch, n) u32 token ids -> (batch, n, d_model).

@@ -7,8 +7,15 @@
 //! The KAN's splines cover its grid range extended by `spline_order` intervals
 //! ([-2.2, 2.2] by default); feature values beyond that only reach the base branch, so
 //! the visual features should arrive roughly unit-scaled (as after a layer norm).
+//!
+//! With [`ProjectorConfig::center`] the projector's output is centred across pictures,
+//! as a batch norm centres without scaling: in training each batch's pictures have their
+//! per-position, per-feature mean over the batch removed (the gradient sees the
+//! subtraction, so nothing is learnt from a part common to every picture), and a
+//! running mean of those batch means is kept in the weight `token_mean`
+//! (n_tokens, d_model), which inference subtracts instead.
 
-use candle_core::{bail, Result, Tensor};
+use candle_core::{bail, Result, Tensor, Var};
 use candle_nn::{Init, Linear, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +47,12 @@ pub struct ProjectorConfig {
     pub hidden: usize,
     /// KAN layer settings.
     pub kan: KanConfig,
+    /// Whether the output is centred across pictures (see the module documentation).
+    /// Configurations written before this option read `false`.
+    pub center: bool,
+    /// Tokens per picture: the first dimension of `token_mean`. Only used when
+    /// `center` is set.
+    pub n_tokens: usize,
 }
 
 impl Default for ProjectorConfig {
@@ -50,6 +63,8 @@ impl Default for ProjectorConfig {
             d_model: 128,
             hidden: 64,
             kan: KanConfig::default(),
+            center: false,
+            n_tokens: 16,
         }
     }
 }
@@ -162,31 +177,97 @@ impl MlpProjector {
     }
 }
 
-/// Either projector, chosen by [`ProjectorConfig::kind`].
+/// The two architectures behind [`Projector`].
 #[derive(Debug, Clone)]
-pub enum Projector {
+pub enum ProjectorNet {
     /// KAN projector.
     Kan(KanProjector),
     /// MLP baseline.
     Mlp(MlpProjector),
 }
 
+/// Either projector, chosen by [`ProjectorConfig::kind`], with its optional centring.
+#[derive(Debug, Clone)]
+pub struct Projector {
+    net: ProjectorNet,
+    /// Running mean of the output over pictures, (n_tokens, d_model), when centring.
+    token_mean: Option<Tensor>,
+}
+
+/// Weight name of the running token mean, below the projector's prefix.
+pub const TOKEN_MEAN: &str = "token_mean";
+
+/// Steps over which the running token mean averages: it is the plain mean of the batch
+/// means seen so far for the first this many updates, then an exponential average with
+/// this time constant.
+pub const TOKEN_MEAN_WINDOW: usize = 100;
+
 impl Projector {
-    /// Creates or loads the projector of kind `config.kind`.
+    /// Creates or loads the projector of kind `config.kind` (and, when centring, its
+    /// running mean `token_mean`, zero in a new model).
     pub fn new(config: &ProjectorConfig, vb: VarBuilder) -> Result<Self> {
-        Ok(match config.kind {
-            ProjectorKind::Kan => Self::Kan(KanProjector::new(config, vb)?),
-            ProjectorKind::Mlp => Self::Mlp(MlpProjector::new(config, vb)?),
-        })
+        let token_mean = if config.center {
+            if config.n_tokens == 0 {
+                bail!("Projector: n_tokens must be nonzero when centring");
+            }
+            Some(vb.get_with_hints(
+                (config.n_tokens, config.d_model),
+                TOKEN_MEAN,
+                Init::Const(0.0),
+            )?)
+        } else {
+            None
+        };
+        let net = match config.kind {
+            ProjectorKind::Kan => ProjectorNet::Kan(KanProjector::new(config, vb)?),
+            ProjectorKind::Mlp => ProjectorNet::Mlp(MlpProjector::new(config, vb)?),
+        };
+        Ok(Self { net, token_mean })
     }
 
-    /// xs: (batch, n_tokens, d_vision) -> (batch, n_tokens, d_model).
-    pub fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        match self {
-            Self::Kan(p) => p.forward(xs),
-            Self::Mlp(p) => p.forward(xs),
+    /// The projection alone, before any centring. xs: (batch, n_tokens, d_vision) ->
+    /// (batch, n_tokens, d_model).
+    pub fn forward_uncentred(&self, xs: &Tensor) -> Result<Tensor> {
+        match &self.net {
+            ProjectorNet::Kan(p) => p.forward(xs),
+            ProjectorNet::Mlp(p) => p.forward(xs),
         }
     }
+
+    /// Inference. xs: (batch, n_tokens, d_vision) -> (batch, n_tokens, d_model), minus
+    /// the running mean when centring.
+    pub fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let ys = self.forward_uncentred(xs)?;
+        match &self.token_mean {
+            Some(mean) => ys.broadcast_sub(&mean.detach()),
+            None => Ok(ys),
+        }
+    }
+
+    /// Training. xs: (batch, n_tokens, d_vision) -> (tokens (batch, n_tokens, d_model),
+    /// this batch's mean (n_tokens, d_model) detached, when centring). When centring,
+    /// the tokens are the projection minus the batch mean, with the gradient through
+    /// both; otherwise they are [`Self::forward`]'s.
+    pub fn forward_train(&self, xs: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
+        let ys = self.forward_uncentred(xs)?;
+        if self.token_mean.is_none() {
+            return Ok((ys, None));
+        }
+        let mean = ys.mean_keepdim(0)?;
+        let centred = ys.broadcast_sub(&mean)?;
+        Ok((centred, Some(mean.squeeze(0)?.detach())))
+    }
+}
+
+/// Moves the running token mean towards a batch's mean: by `1 / (updates_before + 1)`
+/// of the gap for the first [`TOKEN_MEAN_WINDOW`] updates (the plain mean of the
+/// batch means so far), by `1 / TOKEN_MEAN_WINDOW` after. running: the variable
+/// `projector.token_mean`, batch_mean: (n_tokens, d_model).
+pub fn update_token_mean(running: &Var, batch_mean: &Tensor, updates_before: usize) -> Result<()> {
+    let rate = 1.0 / (updates_before + 1).min(TOKEN_MEAN_WINDOW) as f64;
+    let current = running.as_tensor().detach();
+    let next = (&current + ((batch_mean.detach() - &current)? * rate)?)?;
+    running.set(&next)
 }
 
 #[cfg(test)]
@@ -273,5 +354,96 @@ mod tests {
             ProjectorConfig::default(),
             "missing fields take defaults"
         );
+    }
+
+    #[test]
+    fn centring_removes_the_batch_mean_in_training_and_the_running_mean_in_inference() -> Result<()>
+    {
+        let dev = Device::Cpu;
+        let cfg = ProjectorConfig {
+            d_vision: 12,
+            d_model: 20,
+            hidden: 6,
+            center: true,
+            n_tokens: 4,
+            ..ProjectorConfig::default()
+        };
+        let vm = VarMap::new();
+        let p = Projector::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
+        let xs = Tensor::randn(0f32, 1.0, (5, 4, 12), &dev)?;
+        let raw = p.forward_uncentred(&xs)?;
+        let (tokens, mean) = p.forward_train(&xs)?;
+        let mean = mean.expect("a centring projector returns the batch mean");
+        // Naive reference: the mean over the five pictures, element by element.
+        let raw_v: Vec<Vec<Vec<f32>>> = raw.to_vec3()?;
+        let mean_v: Vec<Vec<f32>> = mean.to_vec2()?;
+        let tok_v: Vec<Vec<Vec<f32>>> = tokens.to_vec3()?;
+        for t in 0..4 {
+            for f in 0..20 {
+                let naive = raw_v.iter().map(|b| b[t][f]).sum::<f32>() / 5.0;
+                assert!((mean_v[t][f] - naive).abs() < 1e-5, "mean at ({t}, {f})");
+                for b in 0..5 {
+                    let want = raw_v[b][t][f] - naive;
+                    assert!(
+                        (tok_v[b][t][f] - want).abs() < 1e-5,
+                        "token ({b}, {t}, {f})"
+                    );
+                }
+            }
+        }
+        // Inference subtracts the stored running mean, whatever the batch.
+        let var = vm.data().lock().unwrap()[TOKEN_MEAN].clone();
+        let stored = Tensor::randn(0f32, 1.0, (4, 20), &dev)?;
+        var.set(&stored)?;
+        let inferred = p.forward(&xs.narrow(0, 0, 1)?)?;
+        let want = raw.narrow(0, 0, 1)?.broadcast_sub(&stored)?;
+        assert!((inferred - want)?.abs()?.max_all()?.to_scalar::<f32>()? < 1e-6);
+        // Without centring there is no running mean and training equals inference.
+        let plain = ProjectorConfig {
+            center: false,
+            ..cfg
+        };
+        let vm = VarMap::new();
+        let p = Projector::new(&plain, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
+        assert!(!vm.data().lock().unwrap().contains_key(TOKEN_MEAN));
+        let (tokens, mean) = p.forward_train(&xs)?;
+        assert!(mean.is_none());
+        let diff = (tokens - p.forward(&xs)?)?
+            .abs()?
+            .max_all()?
+            .to_scalar::<f32>()?;
+        assert_eq!(diff, 0.0);
+        Ok(())
+    }
+
+    #[test]
+    fn running_mean_averages_the_first_window_then_decays_exponentially() -> Result<()> {
+        let dev = Device::Cpu;
+        let var = Var::zeros((1, 1), DType::F32, &dev)?;
+        let value = |v: &Var| -> Result<f64> {
+            Ok(f64::from(v.as_tensor().flatten_all()?.to_vec1::<f32>()?[0]))
+        };
+        // Batch means 1, 2, 3, ...: after k updates the plain mean (k + 1) / 2.
+        for k in 0..TOKEN_MEAN_WINDOW {
+            update_token_mean(&var, &Tensor::full((k + 1) as f32, (1, 1), &dev)?, k)?;
+        }
+        let plain = (TOKEN_MEAN_WINDOW as f64 + 1.0) / 2.0;
+        assert!(
+            (value(&var)? - plain).abs() < 1e-3,
+            "{} vs {plain}",
+            value(&var)?
+        );
+        // Then a constant batch mean 0: the gap shrinks by (1 - 1/window) per update.
+        let zero = Tensor::zeros((1, 1), DType::F32, &dev)?;
+        for k in 0..50 {
+            update_token_mean(&var, &zero, TOKEN_MEAN_WINDOW + k)?;
+        }
+        let want = plain * (1.0 - 1.0 / TOKEN_MEAN_WINDOW as f64).powi(50);
+        assert!(
+            (value(&var)? - want).abs() < 1e-3,
+            "{} vs {want}",
+            value(&var)?
+        );
+        Ok(())
     }
 }

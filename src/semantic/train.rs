@@ -19,6 +19,7 @@ use super::model_config::{
     read_config, write_json, SemanticModelConfig, WeightPaths, WeightsError,
 };
 use super::optim::{AdamW, OptimConfig};
+use super::projector::{update_token_mean, TOKEN_MEAN};
 use super::seeded_init::SeededVarMap;
 use super::tokenizer::BpeTokenizer;
 use super::train_batch::{step_rng, TaskData, TokenPath, TOKEN_FIDELITY};
@@ -176,10 +177,15 @@ pub(crate) fn tokenizer_corpus(split: &Split) -> Vec<String> {
 }
 
 /// The tokenizer of the weight directory `init`, after checking that its model
-/// configuration is the one being trained.
+/// configuration is the one being trained, but for one change allowed: weights trained
+/// without centring the projector's output may continue with it.
 fn initial_tokenizer(init: &Path, model: &SemanticModelConfig) -> anyhow::Result<BpeTokenizer> {
     let paths = WeightPaths::existing(init)?;
-    let init_model = SemanticModelConfig::load(&paths.config)?;
+    let mut init_model = SemanticModelConfig::load(&paths.config)?;
+    if !init_model.projector.center && model.projector.center {
+        init_model.projector.center = true;
+        init_model.projector.n_tokens = model.projector.n_tokens;
+    }
     if &init_model != model {
         anyhow::bail!(
             "{} describes another model than the training configuration's [model]; \
@@ -261,12 +267,16 @@ pub fn train(
         info!("resuming {} at step {}", out.display(), state.step);
     } else if let Some(init) = &ts.init_from {
         let init_paths = WeightPaths::existing(init)?;
-        let mut shared = varmap.varmap().clone();
-        shared
-            .load(&init_paths.weights)
+        load_initial_weights(&varmap, &init_paths.weights, &opts.device)
             .with_context(|| format!("loading weights {}", init_paths.weights.display()))?;
         info!("starting from the weights in {}", init.display());
     }
+
+    let token_mean_var = varmap
+        .named_vars()
+        .into_iter()
+        .find(|(name, _)| name == &format!("projector.{TOKEN_MEAN}"))
+        .map(|(_, var)| var);
 
     let train_split = load_split(&opts.data_dir.join("train"))?;
     let max_seq = mc.language_model.max_seq;
@@ -330,6 +340,9 @@ pub fn train(
         let t_backward = Instant::now();
         let grads = loss.total.backward()?;
         let grad_norm = optimizer.step(&grads, lr)?;
+        if let (Some(mean), Some(running)) = (&loss.image_token_mean, &token_mean_var) {
+            update_token_mean(running, mean, step)?;
+        }
         let backward_s = t_backward.elapsed().as_secs_f64();
         step += 1;
 
@@ -404,6 +417,28 @@ pub fn train(
         interrupted,
         last_validation,
     })
+}
+
+/// Sets every variable of `varmap` to the tensor of the same name in the safetensors
+/// file `path`. Only the projector's running token mean may be absent (weights trained
+/// without centring); it then starts from the first batches. Any other missing name, or
+/// a shape mismatch, is an error naming the tensor.
+fn load_initial_weights(varmap: &SeededVarMap, path: &Path, device: &Device) -> anyhow::Result<()> {
+    let tensors = candle_core::safetensors::load(path, device)?;
+    let running_mean = format!("projector.{TOKEN_MEAN}");
+    for (name, var) in varmap.named_vars() {
+        match tensors.get(&name) {
+            Some(t) => var
+                .set(t)
+                .with_context(|| format!("tensor {name}: {:?} in the file", t.dims()))?,
+            None if name == running_mean => info!(
+                "{}: no {name}; the running token mean starts from the first batches",
+                path.display()
+            ),
+            None => anyhow::bail!("no tensor {name}"),
+        }
+    }
+    Ok(())
 }
 
 /// Validation metrics on the first `val_examples_per_task` examples of each task.

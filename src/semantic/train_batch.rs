@@ -78,6 +78,10 @@ fn token_fidelity(sent: &Tensor, received: &Tensor) -> candle_core::Result<Tenso
 pub struct BatchLoss {
     pub total: Tensor,
     pub per_task: BTreeMap<String, f64>,
+    /// The batch's mean image token (16, d_model), detached, when the projector centres
+    /// its output and the batch held pictures: the training loop folds it into the
+    /// running mean.
+    pub image_token_mean: Option<Tensor>,
 }
 
 impl TaskData {
@@ -234,6 +238,7 @@ impl TaskData {
         let mut losses: Vec<(String, Tensor)> = Vec::new();
         let fidelity_weight = model.config().token_fidelity_weight;
         let measure_fidelity = path == TokenPath::Channel && fidelity_weight > 0.0;
+        let mut image_token_mean = None;
 
         // Image path: encode all images of the batch at once, then send each example
         // through its own channel draw.
@@ -247,7 +252,8 @@ impl TaskData {
         }
         if !images.is_empty() {
             let images = Tensor::stack(&images, 0)?;
-            let tokens = model.encode_image(&images)?;
+            let (tokens, batch_mean) = model.encode_image_train(&images)?;
+            image_token_mean = batch_mean;
             let snr: Vec<f32> = image_rows.iter().map(|&k| draws[k].snr_db).collect();
             let kinds: Vec<ChannelKind> = image_rows.iter().map(|&k| draws[k].channel).collect();
             let rx_all = match path {
@@ -363,7 +369,11 @@ impl TaskData {
             });
         }
         let total = total.context("no loss terms")?;
-        Ok(BatchLoss { total, per_task })
+        Ok(BatchLoss {
+            total,
+            per_task,
+            image_token_mean,
+        })
     }
 }
 

@@ -432,6 +432,14 @@ fn committed_default_weights_load_without_download() {
 
 #[test]
 fn every_weight_gets_a_gradient_from_a_batch_of_all_tasks() {
+    for center in [false, true] {
+        gradient_coverage(center);
+    }
+}
+
+/// Checks that one batch of every task reaches every weight (with `center`, all but
+/// the running token mean, which is not trained by gradient).
+fn gradient_coverage(center: bool) {
     use super::channel_layer::ChannelKind as Kind;
     use super::tokenizer::BpeTokenizer;
     use super::train::tokenizer_corpus;
@@ -439,10 +447,11 @@ fn every_weight_gets_a_gradient_from_a_batch_of_all_tasks() {
     use candle_core::DType;
     use candle_nn::{VarBuilder, VarMap};
 
-    let root = temp_dir("grad-coverage");
+    let root = temp_dir(&format!("grad-coverage-{center}"));
     write_split(&root.join("train"), 2);
     let split = Split::load(&root.join("train")).unwrap();
-    let cfg = tiny_model();
+    let mut cfg = tiny_model();
+    cfg.projector.center = center;
     let tokenizer = BpeTokenizer::train(&tokenizer_corpus(&split), cfg.vocab_size).unwrap();
     let n_examples = split.examples.len();
     let mut data = TaskData::new(split, &tokenizer, cfg.language_model.max_seq, 40).unwrap();
@@ -494,7 +503,15 @@ fn every_weight_gets_a_gradient_from_a_batch_of_all_tasks() {
     without.sort();
     // A weight without a gradient never trains: an operation without a backward pass
     // (candle-nn's fused norms and softmax have none) or a branch cut off the loss.
-    assert!(without.is_empty(), "weights without gradient: {without:?}");
+    let expected: Vec<String> = if center {
+        vec!["projector.token_mean".to_string()]
+    } else {
+        Vec::new()
+    };
+    assert_eq!(
+        without, expected,
+        "weights without gradient (centring {center})"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -680,5 +697,70 @@ fn reconstructing_every_image_scores_the_pictures_of_the_other_image_tasks() {
     assert!(!plain.contains_key("reconstruct") && plain_grad == 0.0);
     assert!(every["reconstruct"] > 0.0 && every_grad > 0.0, "{every:?}");
     assert_eq!(plain["caption"], every["caption"]);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn centring_switched_on_when_continuing_keeps_a_running_mean_of_the_pictures() {
+    use super::projector::TOKEN_MEAN;
+    use candle_core::Tensor;
+    let root = temp_dir("centring");
+    write_split(&root.join("train"), 2);
+    let never = AtomicBool::new(false);
+    let first = root.join("first");
+    train(
+        &tiny_config(4),
+        &options(&root, &first, false, None),
+        &never,
+    )
+    .unwrap();
+    // Continue with centring at learning rate 0: the weights stay those of the first
+    // run, so every batch mean is a weighted mean of the two pictures' tokens, and so
+    // must the running mean be.
+    let mut cfg = tiny_config(12);
+    cfg.model.projector.center = true;
+    cfg.train.init_from = Some(first.clone());
+    cfg.train.optim.lr = 0.0;
+    let second = root.join("second");
+    train(&cfg, &options(&root, &second, false, None), &never).unwrap();
+
+    let dev = Device::Cpu;
+    let (plain, _) = SemanticModel::load(&first, &dev).unwrap();
+    let (centred, _) = SemanticModel::load(&second, &dev).unwrap();
+    let split = Split::load(&root.join("train")).unwrap();
+    let pictures: Vec<Tensor> = ["r0", "r1"]
+        .iter()
+        .map(|id| {
+            let ex = split.examples.iter().find(|e| e.id == *id).unwrap();
+            let img = split.load_image(ex).unwrap().unwrap();
+            crate::data::image_io::image_to_tensor(&img, &dev).unwrap()
+        })
+        .collect();
+    let pictures = Tensor::stack(&pictures, 0).unwrap();
+    let raw = plain.encode_image(&pictures).unwrap();
+    let weights = candle_core::safetensors::load(second.join("model.safetensors"), &dev).unwrap();
+    let mean = &weights[&format!("projector.{TOKEN_MEAN}")];
+    // Inference subtracts exactly the saved running mean.
+    let diff = max_abs_diff(
+        &centred.encode_image(&pictures).unwrap(),
+        &raw.broadcast_sub(mean).unwrap(),
+    );
+    assert!(diff < 1e-5, "centred tokens off by {diff}");
+    // The running mean lies on the segment between the two pictures' tokens.
+    let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let p0 = flat(&raw.get(0).unwrap());
+    let p1 = flat(&raw.get(1).unwrap());
+    let m = flat(mean);
+    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    let d: Vec<f32> = p0.iter().zip(&p1).map(|(a, b)| a - b).collect();
+    let r: Vec<f32> = m.iter().zip(&p1).map(|(a, b)| a - b).collect();
+    let a = dot(&r, &d) / dot(&d, &d);
+    let off: Vec<f32> = r.iter().zip(&d).map(|(x, y)| x - a * y).collect();
+    let off_rms = (dot(&off, &off) / off.len() as f32).sqrt();
+    let d_rms = (dot(&d, &d) / d.len() as f32).sqrt();
+    assert!(
+        (0.0..=1.0).contains(&a) && off_rms < 1e-3 * d_rms,
+        "running mean = p1 + {a} (p0 - p1) + a residual of rms {off_rms} (difference rms {d_rms})"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -13,7 +13,11 @@
 //! per-position, per-feature mean over the batch removed (the gradient sees the
 //! subtraction, so nothing is learnt from a part common to every picture), and a
 //! running mean of those batch means is kept in the weight `token_mean`
-//! (n_tokens, d_model), which inference subtracts instead.
+//! (n_tokens, d_model), which inference subtracts instead. With
+//! [`ProjectorConfig::center_on_running_mean`] training subtracts the running mean too,
+//! so that a picture's tokens do not depend on which other pictures share its batch,
+//! while the gradient is still that of the batch-centred tokens: the subtracted term is
+//! `running + (batch_mean - detach(batch_mean))`, equal in value to the running mean.
 
 use candle_core::{bail, Result, Tensor, Var};
 use candle_nn::{Init, Linear, Module, VarBuilder};
@@ -50,6 +54,9 @@ pub struct ProjectorConfig {
     /// Whether the output is centred across pictures (see the module documentation).
     /// Configurations written before this option read `false`.
     pub center: bool,
+    /// When centring, whether training too subtracts the running mean (with the
+    /// batch-centred gradient) rather than the batch mean.
+    pub center_on_running_mean: bool,
     /// Tokens per picture: the first dimension of `token_mean`. Only used when
     /// `center` is set.
     pub n_tokens: usize,
@@ -64,6 +71,7 @@ impl Default for ProjectorConfig {
             hidden: 64,
             kan: KanConfig::default(),
             center: false,
+            center_on_running_mean: false,
             n_tokens: 16,
         }
     }
@@ -192,6 +200,8 @@ pub struct Projector {
     net: ProjectorNet,
     /// Running mean of the output over pictures, (n_tokens, d_model), when centring.
     token_mean: Option<Tensor>,
+    /// Training subtracts `token_mean` rather than the batch mean.
+    train_on_running_mean: bool,
 }
 
 /// Weight name of the running token mean, below the projector's prefix.
@@ -222,7 +232,11 @@ impl Projector {
             ProjectorKind::Kan => ProjectorNet::Kan(KanProjector::new(config, vb)?),
             ProjectorKind::Mlp => ProjectorNet::Mlp(MlpProjector::new(config, vb)?),
         };
-        Ok(Self { net, token_mean })
+        Ok(Self {
+            net,
+            token_mean,
+            train_on_running_mean: config.center_on_running_mean,
+        })
     }
 
     /// The projection alone, before any centring. xs: (batch, n_tokens, d_vision) ->
@@ -247,14 +261,22 @@ impl Projector {
     /// Training. xs: (batch, n_tokens, d_vision) -> (tokens (batch, n_tokens, d_model),
     /// this batch's mean (n_tokens, d_model) detached, when centring). When centring,
     /// the tokens are the projection minus the batch mean, with the gradient through
-    /// both; otherwise they are [`Self::forward`]'s.
+    /// both (or, with `center_on_running_mean`, minus the running mean in value and
+    /// with that same gradient); otherwise they are [`Self::forward`]'s.
     pub fn forward_train(&self, xs: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
         let ys = self.forward_uncentred(xs)?;
-        if self.token_mean.is_none() {
+        let Some(running) = &self.token_mean else {
             return Ok((ys, None));
-        }
+        };
         let mean = ys.mean_keepdim(0)?;
-        let centred = ys.broadcast_sub(&mean)?;
+        let shift = if self.train_on_running_mean {
+            // Zero in value, the batch mean in gradient.
+            let grad_only = (&mean - mean.detach())?;
+            running.detach().unsqueeze(0)?.broadcast_add(&grad_only)?
+        } else {
+            mean.clone()
+        };
+        let centred = ys.broadcast_sub(&shift)?;
         Ok((centred, Some(mean.squeeze(0)?.detach())))
     }
 }
@@ -398,6 +420,37 @@ mod tests {
         let inferred = p.forward(&xs.narrow(0, 0, 1)?)?;
         let want = raw.narrow(0, 0, 1)?.broadcast_sub(&stored)?;
         assert!((inferred - want)?.abs()?.max_all()?.to_scalar::<f32>()? < 1e-6);
+        // Centring on the running mean: training gives inference's values, and the
+        // gradient of the tokens' sum is zero (the batch-centred gradient of a loss
+        // that weighs every picture alike), where the uncentred one is not.
+        let on_running = ProjectorConfig {
+            center_on_running_mean: true,
+            ..cfg.clone()
+        };
+        let vm = VarMap::new();
+        let p = Projector::new(&on_running, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
+        vm.data().lock().unwrap()[TOKEN_MEAN].set(&stored)?;
+        let (tokens, mean) = p.forward_train(&xs)?;
+        let want = p.forward_uncentred(&xs)?.broadcast_sub(&stored)?;
+        assert!((&tokens - want)?.abs()?.max_all()?.to_scalar::<f32>()? < 1e-6);
+        assert!(mean.is_some());
+        let weights: Vec<Var> = vm.all_vars();
+        let grads = tokens.sum_all()?.backward()?;
+        let plain_grads = p.forward_uncentred(&xs)?.sum_all()?.backward()?;
+        let mut plain_norm = 0f32;
+        for w in &weights {
+            if let Some(g) = grads.get(w.as_tensor()) {
+                let n = g.abs()?.max_all()?.to_scalar::<f32>()?;
+                assert!(n < 1e-5, "a common shift still has gradient {n}");
+            }
+            if let Some(g) = plain_grads.get(w.as_tensor()) {
+                plain_norm = plain_norm.max(g.abs()?.max_all()?.to_scalar::<f32>()?);
+            }
+        }
+        assert!(
+            plain_norm > 1e-3,
+            "the uncentred control has no gradient either"
+        );
         // Without centring there is no running mean and training equals inference.
         let plain = ProjectorConfig {
             center: false,

@@ -184,6 +184,7 @@ fn initial_tokenizer(init: &Path, model: &SemanticModelConfig) -> anyhow::Result
     let mut init_model = SemanticModelConfig::load(&paths.config)?;
     if !init_model.projector.center && model.projector.center {
         init_model.projector.center = true;
+        init_model.projector.center_on_running_mean = model.projector.center_on_running_mean;
         init_model.projector.n_tokens = model.projector.n_tokens;
     }
     if &init_model != model {

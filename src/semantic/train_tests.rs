@@ -378,6 +378,13 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
         ..SemanticModelConfig::default()
     };
     let default = SemanticModelConfig::default();
+    let centred = SemanticModelConfig {
+        projector: super::projector::ProjectorConfig {
+            center: true,
+            ..SemanticModelConfig::default().projector
+        },
+        ..SemanticModelConfig::default()
+    };
     let awgn_only = SemanticModelConfig {
         rayleigh_fraction: 0.0,
         ..SemanticModelConfig::default()
@@ -386,6 +393,7 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
         ("default.toml", 6000, &default),
         ("default_mlp.toml", 6000, &mlp),
         ("default_awgn.toml", 6000, &awgn_only),
+        ("default_centred.toml", 6000, &centred),
         ("quick.toml", 2000, &default),
         ("continue.toml", 4500, &default),
         ("stage3.toml", 5000, &default),
@@ -409,6 +417,11 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
     assert_eq!(
         a.train, c.train,
         "the fading/AWGN twins must train identically"
+    );
+    let d = TrainConfig::load(&root.join("default_centred.toml")).unwrap();
+    assert_eq!(
+        a.train, d.train,
+        "the centring twins must train identically"
     );
 }
 

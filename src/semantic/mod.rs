@@ -24,4 +24,6 @@ mod shipped_weights_tests;
 pub mod train;
 pub mod train_batch;
 #[cfg(test)]
+mod train_option_tests;
+#[cfg(test)]
 mod train_tests;

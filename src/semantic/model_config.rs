@@ -155,13 +155,6 @@ impl SemanticModelConfig {
                 self.image_decoder.n_tokens
             ));
         }
-        if self.projector.center && self.projector.n_tokens != IMAGE_SLOT_TOKENS {
-            return Err(format!(
-                "projector.n_tokens = {} differs from the template's {IMAGE_SLOT_TOKENS} image \
-                 slots",
-                self.projector.n_tokens
-            ));
-        }
         if !(self.token_fidelity_weight.is_finite() && self.token_fidelity_weight >= 0.0) {
             return Err(format!(
                 "token_fidelity_weight = {} must be a finite number >= 0",

@@ -13,7 +13,7 @@
 //! per-position, per-feature mean over the batch removed (the gradient sees the
 //! subtraction, so nothing is learnt from a part common to every picture), and a
 //! running mean of those batch means is kept in the weight `token_mean`
-//! (n_tokens, d_model), which inference subtracts instead. With
+//! (16, d_model): one row per image slot of the task template), which inference subtracts instead. With
 //! [`ProjectorConfig::center_on_running_mean`] training subtracts the running mean too,
 //! so that a picture's tokens do not depend on which other pictures share its batch,
 //! while the gradient is still that of the batch-centred tokens: the subtracted term is
@@ -24,6 +24,7 @@ use candle_nn::{Init, Linear, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::kan::{Kan, KanConfig};
+use super::template::IMAGE_SLOT_TOKENS;
 
 /// Which projector architecture to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -57,9 +58,6 @@ pub struct ProjectorConfig {
     /// When centring, whether training too subtracts the running mean (with the
     /// batch-centred gradient) rather than the batch mean.
     pub center_on_running_mean: bool,
-    /// Tokens per picture: the first dimension of `token_mean`. Only used when
-    /// `center` is set.
-    pub n_tokens: usize,
 }
 
 impl Default for ProjectorConfig {
@@ -72,7 +70,6 @@ impl Default for ProjectorConfig {
             kan: KanConfig::default(),
             center: false,
             center_on_running_mean: false,
-            n_tokens: 16,
         }
     }
 }
@@ -198,7 +195,7 @@ pub enum ProjectorNet {
 #[derive(Debug, Clone)]
 pub struct Projector {
     net: ProjectorNet,
-    /// Running mean of the output over pictures, (n_tokens, d_model), when centring.
+    /// Running mean of the output over pictures, (16, d_model), when centring.
     token_mean: Option<Tensor>,
     /// Training subtracts `token_mean` rather than the batch mean.
     train_on_running_mean: bool,
@@ -217,11 +214,8 @@ impl Projector {
     /// running mean `token_mean`, zero in a new model).
     pub fn new(config: &ProjectorConfig, vb: VarBuilder) -> Result<Self> {
         let token_mean = if config.center {
-            if config.n_tokens == 0 {
-                bail!("Projector: n_tokens must be nonzero when centring");
-            }
             Some(vb.get_with_hints(
-                (config.n_tokens, config.d_model),
+                (IMAGE_SLOT_TOKENS, config.d_model),
                 TOKEN_MEAN,
                 Init::Const(0.0),
             )?)
@@ -284,7 +278,7 @@ impl Projector {
 /// Moves the running token mean towards a batch's mean: by `1 / (updates_before + 1)`
 /// of the gap for the first [`TOKEN_MEAN_WINDOW`] updates (the plain mean of the
 /// batch means so far), by `1 / TOKEN_MEAN_WINDOW` after. running: the variable
-/// `projector.token_mean`, batch_mean: (n_tokens, d_model).
+/// `projector.token_mean`, batch_mean: (16, d_model).
 pub fn update_token_mean(running: &Var, batch_mean: &Tensor, updates_before: usize) -> Result<()> {
     let rate = 1.0 / (updates_before + 1).min(TOKEN_MEAN_WINDOW) as f64;
     let current = running.as_tensor().detach();
@@ -387,12 +381,11 @@ mod tests {
             d_model: 20,
             hidden: 6,
             center: true,
-            n_tokens: 4,
             ..ProjectorConfig::default()
         };
         let vm = VarMap::new();
         let p = Projector::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
-        let xs = Tensor::randn(0f32, 1.0, (5, 4, 12), &dev)?;
+        let xs = Tensor::randn(0f32, 1.0, (5, IMAGE_SLOT_TOKENS, 12), &dev)?;
         let raw = p.forward_uncentred(&xs)?;
         let (tokens, mean) = p.forward_train(&xs)?;
         let mean = mean.expect("a centring projector returns the batch mean");
@@ -400,7 +393,7 @@ mod tests {
         let raw_v: Vec<Vec<Vec<f32>>> = raw.to_vec3()?;
         let mean_v: Vec<Vec<f32>> = mean.to_vec2()?;
         let tok_v: Vec<Vec<Vec<f32>>> = tokens.to_vec3()?;
-        for t in 0..4 {
+        for t in 0..IMAGE_SLOT_TOKENS {
             for f in 0..20 {
                 let naive = raw_v.iter().map(|b| b[t][f]).sum::<f32>() / 5.0;
                 assert!((mean_v[t][f] - naive).abs() < 1e-5, "mean at ({t}, {f})");
@@ -415,7 +408,7 @@ mod tests {
         }
         // Inference subtracts the stored running mean, whatever the batch.
         let var = vm.data().lock().unwrap()[TOKEN_MEAN].clone();
-        let stored = Tensor::randn(0f32, 1.0, (4, 20), &dev)?;
+        let stored = Tensor::randn(0f32, 1.0, (IMAGE_SLOT_TOKENS, 20), &dev)?;
         var.set(&stored)?;
         let inferred = p.forward(&xs.narrow(0, 0, 1)?)?;
         let want = raw.narrow(0, 0, 1)?.broadcast_sub(&stored)?;

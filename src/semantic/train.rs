@@ -185,7 +185,6 @@ fn initial_tokenizer(init: &Path, model: &SemanticModelConfig) -> anyhow::Result
     if !init_model.projector.center && model.projector.center {
         init_model.projector.center = true;
         init_model.projector.center_on_running_mean = model.projector.center_on_running_mean;
-        init_model.projector.n_tokens = model.projector.n_tokens;
     }
     if &init_model != model {
         anyhow::bail!(
@@ -273,10 +272,11 @@ pub fn train(
         info!("starting from the weights in {}", init.display());
     }
 
+    let running_mean = token_mean_name();
     let token_mean_var = varmap
         .named_vars()
         .into_iter()
-        .find(|(name, _)| name == &format!("projector.{TOKEN_MEAN}"))
+        .find(|(name, _)| *name == running_mean)
         .map(|(_, var)| var);
 
     let train_split = load_split(&opts.data_dir.join("train"))?;
@@ -420,13 +420,18 @@ pub fn train(
     })
 }
 
+/// Full weight name of the projector's running token mean.
+pub(crate) fn token_mean_name() -> String {
+    format!("projector.{TOKEN_MEAN}")
+}
+
 /// Sets every variable of `varmap` to the tensor of the same name in the safetensors
 /// file `path`. Only the projector's running token mean may be absent (weights trained
 /// without centring); it then starts from the first batches. Any other missing name, or
 /// a shape mismatch, is an error naming the tensor.
 fn load_initial_weights(varmap: &SeededVarMap, path: &Path, device: &Device) -> anyhow::Result<()> {
     let tensors = candle_core::safetensors::load(path, device)?;
-    let running_mean = format!("projector.{TOKEN_MEAN}");
+    let running_mean = token_mean_name();
     for (name, var) in varmap.named_vars() {
         match tensors.get(&name) {
             Some(t) => var

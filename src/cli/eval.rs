@@ -66,6 +66,11 @@ pub struct EvalArgs {
     /// predicted, correct) to FILE, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     pub predictions: Option<PathBuf>,
+    /// Hand the semantic tokens to the receiver as sent, skipping the channel codec and
+    /// the channel (--snr-db and --channel are then unused). For models trained on clean
+    /// tokens; a receiver trained through the codec expects the codec's output instead.
+    #[arg(long)]
+    pub clean_tokens: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -115,6 +120,7 @@ pub fn run_eval(args: &EvalArgs) -> anyhow::Result<()> {
         channel: args.channel.into(),
         limit_per_task: args.data.limit,
         seed: args.data.seed,
+        clean_tokens: args.clean_tokens,
     };
     let mut predictions = Vec::new();
     let report = evaluate_with_predictions(&model, &tokenizer, &split, &opts, &mut predictions)?;
@@ -182,6 +188,7 @@ pub fn run_sweep(args: &EvalSweepArgs) -> anyhow::Result<()> {
                 channel: channel.into(),
                 limit_per_task: args.data.limit,
                 seed: args.data.seed,
+                clean_tokens: false,
             };
             let r = evaluate(&model, &tokenizer, &split, &opts)?;
             eprintln!("{}", serde_json::to_string(&r)?);

@@ -5,6 +5,11 @@
 //! the receiver then answers (greedy) or reconstructs. Metrics: exact match after
 //! `normalize_answer` for vqa / caption / classify / text, corpus BLEU-4 for text,
 //! mean per-image PSNR (capped at [`PSNR_CAP_DB`]) and SSIM for reconstruct.
+//!
+//! With `clean_tokens` the tokens skip the codec and the channel and reach the receiver
+//! as sent (`snr_db` and `channel` are then unused). That scores a model trained on
+//! clean tokens (`clean_steps`); a receiver trained through the codec reads what the
+//! channel decoder delivers, which need not resemble the sent tokens, and does badly.
 
 use super::channel_layer::ChannelKind;
 use super::model::{ReceivedTokens, SemanticModel};
@@ -35,6 +40,8 @@ pub struct EvalOptions {
     pub limit_per_task: Option<usize>,
     /// Seed of the channel's noise and fading.
     pub seed: u64,
+    /// Hand the semantic tokens to the receiver unchanged: no codec, no channel.
+    pub clean_tokens: bool,
 }
 
 /// Metrics of one evaluation; a metric is `None` (JSON null) when its task had no
@@ -43,6 +50,8 @@ pub struct EvalOptions {
 pub struct EvalReport {
     pub snr_db: f64,
     pub channel: ChannelKind,
+    /// The tokens skipped the codec and the channel (`snr_db` and `channel` unused).
+    pub clean_tokens: bool,
     pub vqa_accuracy: Option<f64>,
     pub caption_exact_match: Option<f64>,
     pub classification_accuracy: Option<f64>,
@@ -103,6 +112,14 @@ pub fn evaluate_with_predictions(
         }
     }
     let snr_one = Tensor::new(&[opts.snr_db as f32], &device)?;
+    // tokens: (b, n, d_model) -> what the receiver gets, same shape.
+    let mut deliver = |tokens: &Tensor, snr: &Tensor| -> candle_core::Result<Tensor> {
+        if opts.clean_tokens {
+            Ok(tokens.clone())
+        } else {
+            model.through_channel(tokens, snr, opts.channel, &mut rng)
+        }
+    };
     let mut answers: BTreeMap<&str, (Vec<String>, Vec<&str>)> = BTreeMap::new();
     // (task, source) -> (exact matches, answers)
     let mut by_source: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
@@ -126,7 +143,7 @@ pub fn evaluate_with_predictions(
                 let b = images.dim(0)?;
                 let tokens = model.encode_image(&images)?;
                 let snr = Tensor::full(opts.snr_db as f32, b, &device)?;
-                let rx = model.through_channel(&tokens, &snr, opts.channel, &mut rng)?;
+                let rx = deliver(&tokens, &snr)?;
                 if reconstruct {
                     let recon = model.reconstruct_image(&rx)?;
                     let p = recon
@@ -163,7 +180,7 @@ pub fn evaluate_with_predictions(
                     }
                     let ids = Tensor::new(ids, &device)?.unsqueeze(0)?;
                     let tokens = model.encode_text(&ids)?;
-                    let rx = model.through_channel(&tokens, &snr_one, opts.channel, &mut rng)?;
+                    let rx = deliver(&tokens, &snr_one)?;
                     received.text = Some(rx.squeeze(0)?);
                 }
                 let answer = model.answer(tokenizer, &instruction_of(ex)?, &received)?;
@@ -219,6 +236,7 @@ pub fn evaluate_with_predictions(
     Ok(EvalReport {
         snr_db: opts.snr_db,
         channel: opts.channel,
+        clean_tokens: opts.clean_tokens,
         vqa_accuracy: em(Task::VQA)?,
         caption_exact_match: em(Task::CAPTION)?,
         classification_accuracy: em(Task::CLASSIFY)?,

@@ -17,16 +17,20 @@ use candle_core::Device;
 use std::path::Path;
 
 fn eval_shipped(snr_db: f64) -> EvalReport {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (model, tokenizer) = SemanticModel::load(&root.join("weights/default"), &Device::Cpu)
-        .unwrap_or_else(|e| panic!("the shipped weights must load: {e}"));
-    let split = Split::load(&root.join("data/eval")).expect("committed evaluation subset");
-    let opts = EvalOptions {
+    eval_shipped_with(EvalOptions {
         snr_db,
         channel: ChannelKind::Awgn,
         limit_per_task: None,
         seed: 1,
-    };
+        clean_tokens: false,
+    })
+}
+
+fn eval_shipped_with(opts: EvalOptions) -> EvalReport {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (model, tokenizer) = SemanticModel::load(&root.join("weights/default"), &Device::Cpu)
+        .unwrap_or_else(|e| panic!("the shipped weights must load: {e}"));
+    let split = Split::load(&root.join("data/eval")).expect("committed evaluation subset");
     evaluate(&model, &tokenizer, &split, &opts).expect("evaluation runs")
 }
 
@@ -95,5 +99,40 @@ fn shipped_weights_degrade_gracefully_at_0_db() {
         "BLEU-4 {} at 0 dB against {} at 20 dB",
         bleu(&low),
         bleu(&high)
+    );
+}
+
+#[test]
+fn clean_tokens_bypass_the_codec_and_the_channel() {
+    // With clean tokens the receiver must not notice the channel settings at all: the
+    // same metrics whatever the SNR, channel and seed. The shipped receiver was trained
+    // on what the channel decoder delivers, which need not resemble the sent tokens
+    // (measured on the test split: text BLEU-4 0.0 with clean tokens), so skipping the
+    // codec must change what it answers; a bypass that still ran the codec would not.
+    let opts = |snr_db, channel, seed, clean_tokens| EvalOptions {
+        snr_db,
+        channel,
+        limit_per_task: Some(12),
+        seed,
+        clean_tokens,
+    };
+    let coded = eval_shipped_with(opts(25.0, ChannelKind::Awgn, 1, false));
+    let clean_a = eval_shipped_with(opts(25.0, ChannelKind::Awgn, 1, true));
+    let clean_b = eval_shipped_with(opts(-30.0, ChannelKind::Rayleigh, 7, true));
+    assert!(clean_a.clean_tokens && !coded.clean_tokens);
+    let metrics = |r: &EvalReport| {
+        [
+            r.vqa_accuracy,
+            r.caption_exact_match,
+            r.classification_accuracy,
+            r.text_bleu4,
+            r.image_psnr_db,
+        ]
+    };
+    assert_eq!(metrics(&clean_a), metrics(&clean_b));
+    let (bleu_clean, bleu_coded) = (clean_a.text_bleu4.unwrap(), coded.text_bleu4.unwrap());
+    assert!(
+        bleu_coded > bleu_clean + 0.3,
+        "text BLEU-4 {bleu_clean} with clean tokens, {bleu_coded} through the codec at 25 dB"
     );
 }

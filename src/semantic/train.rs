@@ -459,6 +459,7 @@ fn validate(
         channel: ChannelKind::Awgn,
         limit_per_task: Some(ts.val_examples_per_task),
         seed: ts.seed,
+        clean_tokens: false,
     };
     evaluate(model, tokenizer, val, &opts)
 }

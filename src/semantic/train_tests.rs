@@ -315,6 +315,7 @@ fn eval_report_has_every_metric_in_range_for_a_random_model() {
             channel,
             limit_per_task: None,
             seed: 3,
+            clean_tokens: false,
         };
         let report = evaluate(&model, &tokenizer, &split, &opts).unwrap();
         let json: serde_json::Value = serde_json::to_value(&report).unwrap();

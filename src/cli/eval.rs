@@ -4,10 +4,11 @@
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use m4sc::data::dataset::Split;
+use m4sc::data::image_io::{save_png, tensor_to_image};
 use m4sc::plot::{LineChart, Point, Series, YScale};
 use m4sc::semantic::channel_layer::ChannelKind;
 use m4sc::semantic::eval::{
-    evaluate, evaluate_with_predictions, EvalOptions, EvalReport, Prediction,
+    evaluate, evaluate_with_outputs, EvalOptions, EvalOutputs, EvalReport, Prediction,
 };
 use m4sc::semantic::model::SemanticModel;
 use std::io::Write;
@@ -66,6 +67,9 @@ pub struct EvalArgs {
     /// predicted, correct) to FILE, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     pub predictions: Option<PathBuf>,
+    /// Also write every reconstructed image to DIR/<example id>.png.
+    #[arg(long, value_name = "DIR")]
+    pub reconstructions: Option<PathBuf>,
     /// Hand the semantic tokens to the receiver as sent, skipping the channel codec and
     /// the channel (--snr-db and --channel are then unused). For models trained on clean
     /// tokens; a receiver trained through the codec expects the codec's output instead.
@@ -122,15 +126,46 @@ pub fn run_eval(args: &EvalArgs) -> anyhow::Result<()> {
         seed: args.data.seed,
         clean_tokens: args.clean_tokens,
     };
-    let mut predictions = Vec::new();
-    let report = evaluate_with_predictions(&model, &tokenizer, &split, &opts, &mut predictions)?;
+    let mut outputs = EvalOutputs {
+        reconstructions: args.reconstructions.is_some().then(Vec::new),
+        ..EvalOutputs::default()
+    };
+    let report = evaluate_with_outputs(&model, &tokenizer, &split, &opts, &mut outputs)?;
     if let Some(path) = &args.predictions {
-        write_predictions(path, &predictions)?;
+        write_predictions(path, &outputs.predictions)?;
+    }
+    if let (Some(dir), Some(images)) = (&args.reconstructions, &outputs.reconstructions) {
+        write_reconstructions(dir, images)?;
     }
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}
+
+/// Writes each reconstruction as DIR/<example id>.png (characters other than ASCII
+/// letters, digits, `-`, `_` and `.` in the id become `_`).
+fn write_reconstructions(
+    dir: &Path,
+    images: &[(String, candle_core::Tensor)],
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (id, img) in images {
+        let name: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = dir.join(format!("{name}.png"));
+        save_png(&tensor_to_image(img)?, &path)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

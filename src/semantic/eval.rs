@@ -83,6 +83,16 @@ pub struct Prediction {
     pub correct: bool,
 }
 
+/// What an evaluation produced besides its metrics, for error analysis.
+#[derive(Debug, Default)]
+pub struct EvalOutputs {
+    /// Every answered example (all tasks but `reconstruct`), in evaluation order.
+    pub predictions: Vec<Prediction>,
+    /// `Some` to collect every reconstruction: (example id, image (3, h, w) in [0, 1]),
+    /// in evaluation order.
+    pub reconstructions: Option<Vec<(String, Tensor)>>,
+}
+
 /// Evaluates `model` on `split` (see the module docs).
 pub fn evaluate(
     model: &SemanticModel,
@@ -90,18 +100,19 @@ pub fn evaluate(
     split: &Split,
     opts: &EvalOptions,
 ) -> anyhow::Result<EvalReport> {
-    evaluate_with_predictions(model, tokenizer, split, opts, &mut Vec::new())
+    evaluate_with_outputs(model, tokenizer, split, opts, &mut EvalOutputs::default())
 }
 
-/// [`evaluate`], appending every answered example (all tasks but `reconstruct`) to
-/// `predictions` in evaluation order.
-pub fn evaluate_with_predictions(
+/// [`evaluate`], filling `outputs` with the answers and, when asked, the
+/// reconstructions.
+pub fn evaluate_with_outputs(
     model: &SemanticModel,
     tokenizer: &BpeTokenizer,
     split: &Split,
     opts: &EvalOptions,
-    predictions: &mut Vec<Prediction>,
+    outputs: &mut EvalOutputs,
 ) -> anyhow::Result<EvalReport> {
+    let predictions = &mut outputs.predictions;
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let device = model.device().clone();
     let mut by_task: BTreeMap<&str, Vec<&Example>> = BTreeMap::new();
@@ -131,9 +142,11 @@ pub fn evaluate_with_predictions(
         // Images: encoded and sent in batches; text: one message per example.
         for chunk in examples.chunks(IMAGE_BATCH) {
             let mut images = Vec::new();
+            let mut image_ids = Vec::new();
             for ex in chunk {
                 if let Some(img) = split.load_image(ex)? {
                     images.push(image_to_tensor(&img, &device)?);
+                    image_ids.push(ex.id.as_str());
                 }
             }
             let rx_images = if images.is_empty() {
@@ -156,6 +169,11 @@ pub fn evaluate_with_predictions(
                     }
                     ssim_sum += ssim_batch(&recon, &images)? * b as f64;
                     n_images += b;
+                    if let Some(kept) = &mut outputs.reconstructions {
+                        for (i, id) in image_ids.iter().enumerate() {
+                            kept.push((id.to_string(), recon.get(i)?));
+                        }
+                    }
                 }
                 Some(rx)
             };

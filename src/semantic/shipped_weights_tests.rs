@@ -10,7 +10,7 @@
 //! weights reach; weights/README.md records the measured values.
 
 use super::channel_layer::ChannelKind;
-use super::eval::{evaluate, EvalOptions, EvalReport};
+use super::eval::{evaluate, evaluate_with_outputs, EvalOptions, EvalOutputs, EvalReport};
 use super::model::SemanticModel;
 use crate::data::dataset::Split;
 use candle_core::Device;
@@ -135,4 +135,57 @@ fn clean_tokens_bypass_the_codec_and_the_channel() {
         bleu_coded > bleu_clean + 0.3,
         "text BLEU-4 {bleu_clean} with clean tokens, {bleu_coded} through the codec at 25 dB"
     );
+}
+
+#[test]
+fn kept_reconstructions_are_the_scored_ones() {
+    // The PSNR recomputed from the kept images against the split's pictures must give
+    // the report's mean: kept images that were not the scored ones, or in another
+    // order, would not.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (model, tokenizer) = SemanticModel::load(&root.join("weights/default"), &Device::Cpu)
+        .expect("the shipped weights load");
+    let split = Split::load(&root.join("data/eval")).expect("committed evaluation subset");
+    let opts = EvalOptions {
+        snr_db: 10.0,
+        channel: ChannelKind::Awgn,
+        limit_per_task: Some(40),
+        seed: 1,
+        clean_tokens: false,
+    };
+    let mut outputs = EvalOutputs {
+        reconstructions: Some(Vec::new()),
+        ..EvalOutputs::default()
+    };
+    let report = evaluate_with_outputs(&model, &tokenizer, &split, &opts, &mut outputs).unwrap();
+    let kept = outputs.reconstructions.unwrap();
+    assert_eq!(kept.len(), report.counts["reconstruct"]);
+    assert_eq!(
+        kept.len(),
+        40,
+        "the subset holds at least 40 reconstruct examples"
+    );
+    let mut psnr_sum = 0.0;
+    for (id, img) in &kept {
+        assert_eq!(img.dims(), &[3, 64, 64], "{id}");
+        let ex = split
+            .examples
+            .iter()
+            .find(|e| &e.id == id)
+            .expect("kept id in split");
+        let original = split
+            .load_image(ex)
+            .unwrap()
+            .expect("reconstruct has a picture");
+        let original = crate::data::image_io::image_to_tensor(&original, &Device::Cpu).unwrap();
+        let flat = |t: &candle_core::Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        psnr_sum += crate::data::metrics::psnr_db(&flat(img), &flat(&original)).unwrap();
+    }
+    let recomputed = psnr_sum / kept.len() as f64;
+    let reported = report.image_psnr_db.unwrap();
+    assert!(
+        (recomputed - reported).abs() < 1e-6,
+        "recomputed {recomputed} dB, reported {reported} dB"
+    );
+    assert!(outputs.predictions.len() >= 4 * 12);
 }

@@ -9,10 +9,11 @@
 //! coupling is only the power normalization.
 
 use candle_core::{bail, Result, Tensor, D};
-use candle_nn::VarBuilder;
+use candle_nn::{Linear, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::kan::{Kan, KanConfig};
+use super::projector::small_linear;
 
 /// Floor on the noise variance before its logarithm (-100 dB).
 const MIN_NOISE_VAR: f64 = 1e-10;
@@ -33,6 +34,10 @@ pub struct ChannelCodecConfig {
     pub kan: KanConfig,
     /// Hidden width of the encoder's and the decoder's KAN.
     pub hidden: usize,
+    /// Adds a linear map beside each KAN (encoder and decoder), summed with its
+    /// output; weights `skip.{weight,bias}`. Off in configurations written before it
+    /// existed.
+    pub linear_skip: bool,
 }
 
 impl Default for ChannelCodecConfig {
@@ -42,6 +47,7 @@ impl Default for ChannelCodecConfig {
             symbols_per_token: 16,
             kan: KanConfig::default(),
             hidden: 64,
+            linear_skip: false,
         }
     }
 }
@@ -71,10 +77,12 @@ impl ChannelCodecConfig {
     }
 }
 
-/// Token-to-symbol encoder. Weights: `kan.layers.{0,1}.*`.
+/// Token-to-symbol encoder. Weights: `kan.layers.{0,1}.*`, and `skip.*` with
+/// `linear_skip`.
 #[derive(Debug, Clone)]
 pub struct KanChannelEncoder {
     kan: Kan,
+    skip: Option<Linear>,
     d_model: usize,
     symbols_per_token: usize,
 }
@@ -85,6 +93,7 @@ impl KanChannelEncoder {
         config.validate()?;
         Ok(Self {
             kan: Kan::new(&config.encoder_dims(), &config.kan, vb.pp("kan"))?,
+            skip: linear_skip(config, &config.encoder_dims(), &vb)?,
             d_model: config.d_model,
             symbols_per_token: config.symbols_per_token,
         })
@@ -112,7 +121,7 @@ impl KanChannelEncoder {
             .mean_keepdim(D::Minus1)?
             .affine(1.0, POWER_EPS)?
             .sqrt()?;
-        let reals = self.kan.forward(&tokens.broadcast_div(&rms)?)?;
+        let reals = kan_plus_skip(&self.kan, self.skip.as_ref(), &tokens.broadcast_div(&rms)?)?;
         let symbols = reals.reshape((batch, n_tokens, self.symbols_per_token, 2))?;
         let n_symbols = (n_tokens * self.symbols_per_token) as f64;
         let power = symbols
@@ -124,10 +133,12 @@ impl KanChannelEncoder {
     }
 }
 
-/// Symbol-to-token decoder. Weights: `kan.layers.{0,1}.*`.
+/// Symbol-to-token decoder. Weights: `kan.layers.{0,1}.*`, and `skip.*` with
+/// `linear_skip`.
 #[derive(Debug, Clone)]
 pub struct KanChannelDecoder {
     kan: Kan,
+    skip: Option<Linear>,
     symbols_per_token: usize,
 }
 
@@ -137,6 +148,7 @@ impl KanChannelDecoder {
         config.validate()?;
         Ok(Self {
             kan: Kan::new(&config.decoder_dims(), &config.kan, vb.pp("kan"))?,
+            skip: linear_skip(config, &config.decoder_dims(), &vb)?,
             symbols_per_token: config.symbols_per_token,
         })
     }
@@ -192,7 +204,28 @@ impl KanChannelDecoder {
             .reshape((batch, 1, 1))?
             .broadcast_as((batch, n_tokens, 1))?;
         let features = Tensor::cat(&[symbols, log_nv, snr.contiguous()?], D::Minus1)?;
-        self.kan.forward(&features)
+        kan_plus_skip(&self.kan, self.skip.as_ref(), &features)
+    }
+}
+
+/// The optional linear map from a KAN's input width to its output width.
+fn linear_skip(
+    config: &ChannelCodecConfig,
+    dims: &[usize; 3],
+    vb: &VarBuilder,
+) -> Result<Option<Linear>> {
+    if !config.linear_skip {
+        return Ok(None);
+    }
+    Ok(Some(small_linear(dims[0], dims[2], vb.pp("skip"))?))
+}
+
+/// x: (.., in) -> (.., out): the KAN's output plus the linear map's, if any.
+fn kan_plus_skip(kan: &Kan, skip: Option<&Linear>, x: &Tensor) -> Result<Tensor> {
+    let y = kan.forward(x)?;
+    match skip {
+        Some(linear) => y + linear.forward(x)?,
+        None => Ok(y),
     }
 }
 
@@ -231,6 +264,46 @@ mod tests {
             113_280,
             "decoder 49 -> 64 -> 128 at 10 weights per edge"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn linear_skip_adds_one_linear_map_per_side() -> Result<()> {
+        // A configuration written before the option existed reads as without it.
+        let old: ChannelCodecConfig =
+            serde_json::from_str(r#"{"d_model": 128, "symbols_per_token": 16, "hidden": 64}"#)
+                .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        assert!(
+            !old.linear_skip,
+            "old configurations must load without skip"
+        );
+        let cfg = ChannelCodecConfig {
+            linear_skip: true,
+            ..ChannelCodecConfig::default()
+        };
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        let enc = KanChannelEncoder::new(&cfg, vb.pp("enc"))?;
+        let dec = KanChannelDecoder::new(&cfg, vb.pp("dec"))?;
+        let data = vm.data().lock().expect("varmap lock");
+        assert_eq!(data["enc.skip.weight"].dims(), &[32, 128]);
+        assert_eq!(data["dec.skip.weight"].dims(), &[128, 49]);
+        let all: usize = data.values().map(|v| v.elem_count()).sum();
+        drop(data);
+        assert_eq!(
+            all,
+            102_400 + 113_280 + (128 * 32 + 32) + (49 * 128 + 128),
+            "KAN weights plus one weight matrix and bias per side"
+        );
+        // The sum still goes through the power normalization, and the decoder's
+        // output shape is unchanged.
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let s = enc.forward(&uniform_tokens(&mut rng, (2, 4, 128))?)?;
+        let power = s.sqr()?.sum(D::Minus1)?.mean((1, 2))?.to_vec1::<f32>()?;
+        assert!(power.iter().all(|p| (p - 1.0).abs() < 1e-5), "{power:?}");
+        let nv = Tensor::full(0.1f32, (2, 4, 16), &Device::Cpu)?;
+        let snr = Tensor::new(&[10f32, 10.0], &Device::Cpu)?;
+        assert_eq!(dec.forward(&s, &nv, &snr)?.dims(), &[2, 4, 128]);
         Ok(())
     }
 

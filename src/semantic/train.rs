@@ -177,14 +177,18 @@ pub(crate) fn tokenizer_corpus(split: &Split) -> Vec<String> {
 }
 
 /// The tokenizer of the weight directory `init`, after checking that its model
-/// configuration is the one being trained, but for one change allowed: weights trained
-/// without centring the projector's output may continue with it.
+/// configuration is the one being trained, but for two changes allowed: weights trained
+/// without centring the projector's output, or without the channel codec's linear
+/// maps, may continue with them.
 fn initial_tokenizer(init: &Path, model: &SemanticModelConfig) -> anyhow::Result<BpeTokenizer> {
     let paths = WeightPaths::existing(init)?;
     let mut init_model = SemanticModelConfig::load(&paths.config)?;
     if !init_model.projector.center && model.projector.center {
         init_model.projector.center = true;
         init_model.projector.center_on_running_mean = model.projector.center_on_running_mean;
+    }
+    if !init_model.channel_codec.linear_skip && model.channel_codec.linear_skip {
+        init_model.channel_codec.linear_skip = true;
     }
     if &init_model != model {
         anyhow::bail!(
@@ -426,9 +430,11 @@ pub(crate) fn token_mean_name() -> String {
 }
 
 /// Sets every variable of `varmap` to the tensor of the same name in the safetensors
-/// file `path`. Only the projector's running token mean may be absent (weights trained
-/// without centring); it then starts from the first batches. Any other missing name, or
-/// a shape mismatch, is an error naming the tensor.
+/// file `path`. Only the projector's running token mean (weights trained without
+/// centring; it then starts from the first batches) and the channel codec's linear maps
+/// (weights trained without `linear_skip`; they keep their small seeded initial values)
+/// may be absent. Any other missing name, or a shape mismatch, is an error naming the
+/// tensor.
 fn load_initial_weights(varmap: &SeededVarMap, path: &Path, device: &Device) -> anyhow::Result<()> {
     let tensors = candle_core::safetensors::load(path, device)?;
     let running_mean = token_mean_name();
@@ -441,10 +447,21 @@ fn load_initial_weights(varmap: &SeededVarMap, path: &Path, device: &Device) -> 
                 "{}: no {name}; the running token mean starts from the first batches",
                 path.display()
             ),
+            None if is_codec_skip(&name) => info!(
+                "{}: no {name}; the codec's linear map starts from its initial values",
+                path.display()
+            ),
             None => anyhow::bail!("no tensor {name}"),
         }
     }
     Ok(())
+}
+
+/// Whether `name` is a weight of the channel codec's optional linear maps.
+fn is_codec_skip(name: &str) -> bool {
+    ["channel_encoder.skip.", "channel_decoder.skip."]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
 }
 
 /// Validation metrics on the first `val_examples_per_task` examples of each task.

@@ -258,3 +258,46 @@ fn centring_switched_on_when_continuing_keeps_a_running_mean_of_the_pictures() {
     );
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn codec_linear_maps_switched_on_when_continuing_start_beside_the_loaded_weights() {
+    let root = temp_dir("codec-skip");
+    write_split(&root.join("train"), 2);
+    let never = AtomicBool::new(false);
+    let first = root.join("first");
+    train(
+        &tiny_config(4),
+        &options(&root, &first, false, None),
+        &never,
+    )
+    .unwrap();
+    // Continue with the codec's linear maps at learning rate 0: the loaded weights must
+    // come through unchanged and the new maps must be added, not refused as missing.
+    let mut cfg = tiny_config(6);
+    cfg.model.channel_codec.linear_skip = true;
+    cfg.train.init_from = Some(first.clone());
+    cfg.train.optim.lr = 0.0;
+    let second = root.join("second");
+    train(&cfg, &options(&root, &second, false, None), &never).unwrap();
+
+    let dev = Device::Cpu;
+    let load =
+        |dir: &Path| candle_core::safetensors::load(dir.join("model.safetensors"), &dev).unwrap();
+    let (before, after) = (load(&first), load(&second));
+    for (name, t) in &before {
+        let diff = max_abs_diff(t, &after[name]);
+        assert!(diff == 0.0, "{name} changed by {diff} at learning rate 0");
+    }
+    let mut added: Vec<&String> = after.keys().filter(|n| !before.contains_key(*n)).collect();
+    added.sort();
+    assert_eq!(
+        added,
+        [
+            "channel_decoder.skip.bias",
+            "channel_decoder.skip.weight",
+            "channel_encoder.skip.bias",
+            "channel_encoder.skip.weight"
+        ]
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -432,9 +432,9 @@ pub(crate) fn token_mean_name() -> String {
 /// Sets every variable of `varmap` to the tensor of the same name in the safetensors
 /// file `path`. Only the projector's running token mean (weights trained without
 /// centring; it then starts from the first batches) and the channel codec's linear maps
-/// (weights trained without `linear_skip`; they keep their small seeded initial values)
-/// may be absent. Any other missing name, or a shape mismatch, is an error naming the
-/// tensor.
+/// (weights trained without `linear_skip`; they start at zero, so that the model starts
+/// as the loaded one) may be absent. Any other missing name, or a shape mismatch, is an
+/// error naming the tensor.
 fn load_initial_weights(varmap: &SeededVarMap, path: &Path, device: &Device) -> anyhow::Result<()> {
     let tensors = candle_core::safetensors::load(path, device)?;
     let running_mean = token_mean_name();
@@ -447,10 +447,14 @@ fn load_initial_weights(varmap: &SeededVarMap, path: &Path, device: &Device) -> 
                 "{}: no {name}; the running token mean starts from the first batches",
                 path.display()
             ),
-            None if is_codec_skip(&name) => info!(
-                "{}: no {name}; the codec's linear map starts from its initial values",
-                path.display()
-            ),
+            None if is_codec_skip(&name) => {
+                // At zero the maps leave the loaded model's output as it was.
+                var.set(&var.zeros_like()?)?;
+                info!(
+                    "{}: no {name}; the codec's linear map starts at zero",
+                    path.display()
+                )
+            }
             None => anyhow::bail!("no tensor {name}"),
         }
     }

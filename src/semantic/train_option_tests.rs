@@ -272,7 +272,8 @@ fn codec_linear_maps_switched_on_when_continuing_start_beside_the_loaded_weights
     )
     .unwrap();
     // Continue with the codec's linear maps at learning rate 0: the loaded weights must
-    // come through unchanged and the new maps must be added, not refused as missing.
+    // come through unchanged, and the new maps must be added (not refused as missing)
+    // at zero, so that the continued model computes what the loaded one did.
     let mut cfg = tiny_config(6);
     cfg.model.channel_codec.linear_skip = true;
     cfg.train.init_from = Some(first.clone());
@@ -299,5 +300,9 @@ fn codec_linear_maps_switched_on_when_continuing_start_beside_the_loaded_weights
             "channel_encoder.skip.weight"
         ]
     );
+    for name in added {
+        let peak = after[name].abs().unwrap().max_all().unwrap();
+        assert_eq!(peak.to_scalar::<f32>().unwrap(), 0.0, "{name} not zero");
+    }
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -395,11 +395,20 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
         rayleigh_fraction: 0.0,
         ..SemanticModelConfig::default()
     };
+    let skip = SemanticModelConfig {
+        channel_codec: super::channel_codec::ChannelCodecConfig {
+            linear_skip: true,
+            ..SemanticModelConfig::default().channel_codec
+        },
+        ..SemanticModelConfig::default()
+    };
     for (file, steps, model) in [
         ("default.toml", 6000, &default),
         ("default_mlp.toml", 6000, &mlp),
         ("default_awgn.toml", 6000, &awgn_only),
         ("default_centred.toml", 6000, &centred),
+        ("default_skip.toml", 6000, &skip),
+        ("reconstruct_only.toml", 1500, &default),
         ("quick.toml", 2000, &default),
         ("continue.toml", 4500, &default),
         ("stage3.toml", 5000, &default),
@@ -428,6 +437,11 @@ fn shipped_training_configs_parse_and_describe_a_consistent_model() {
     assert_eq!(
         a.train, d.train,
         "the centring twins must train identically"
+    );
+    let e = TrainConfig::load(&root.join("default_skip.toml")).unwrap();
+    assert_eq!(
+        a.train, e.train,
+        "the codec linear map twins must train identically"
     );
 }
 

@@ -19,6 +19,8 @@ use super::projector::small_linear;
 const MIN_NOISE_VAR: f64 = 1e-10;
 /// Guards the power normalization of an all-zero message.
 const POWER_EPS: f64 = 1e-12;
+/// Name of the optional linear maps beside the KANs (`skip.{weight,bias}`).
+pub const SKIP: &str = "skip";
 /// The decoder's SNR input is `snr_db / SNR_SCALE_DB`.
 pub const SNR_SCALE_DB: f64 = 25.0;
 
@@ -217,7 +219,7 @@ fn linear_skip(
     if !config.linear_skip {
         return Ok(None);
     }
-    Ok(Some(small_linear(dims[0], dims[2], vb.pp("skip"))?))
+    Ok(Some(small_linear(dims[0], dims[2], vb.pp(SKIP))?))
 }
 
 /// x: (.., in) -> (.., out): the KAN's output plus the linear map's, if any.

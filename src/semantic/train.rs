@@ -12,6 +12,7 @@
 //! seed (`SeededVarMap`), so a run stopped at step N and resumed reproduces the
 //! uninterrupted run.
 
+use super::channel_codec::SKIP;
 use super::channel_layer::ChannelKind;
 use super::eval::{evaluate, EvalOptions, EvalReport};
 use super::model::SemanticModel;
@@ -187,7 +188,7 @@ fn initial_tokenizer(init: &Path, model: &SemanticModelConfig) -> anyhow::Result
         init_model.projector.center = true;
         init_model.projector.center_on_running_mean = model.projector.center_on_running_mean;
     }
-    if !init_model.channel_codec.linear_skip && model.channel_codec.linear_skip {
+    if model.channel_codec.linear_skip {
         init_model.channel_codec.linear_skip = true;
     }
     if &init_model != model {
@@ -463,9 +464,9 @@ fn load_initial_weights(varmap: &SeededVarMap, path: &Path, device: &Device) -> 
 
 /// Whether `name` is a weight of the channel codec's optional linear maps.
 fn is_codec_skip(name: &str) -> bool {
-    ["channel_encoder.skip.", "channel_decoder.skip."]
+    ["channel_encoder", "channel_decoder"]
         .iter()
-        .any(|prefix| name.starts_with(prefix))
+        .any(|codec| name.starts_with(&format!("{codec}.{SKIP}.")))
 }
 
 /// Validation metrics on the first `val_examples_per_task` examples of each task.

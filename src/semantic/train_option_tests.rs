@@ -7,7 +7,7 @@ use super::train::{train, TrainConfig};
 use super::train_tests::{max_abs_diff, options, temp_dir, tiny_config, tiny_model, write_split};
 use crate::data::dataset::Split;
 use candle_core::Device;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 #[test]
@@ -198,25 +198,12 @@ fn reconstructing_every_image_scores_the_pictures_of_the_other_image_tasks() {
 #[test]
 fn centring_switched_on_when_continuing_keeps_a_running_mean_of_the_pictures() {
     use candle_core::Tensor;
-    let root = temp_dir("centring");
-    write_split(&root.join("train"), 2);
-    let never = AtomicBool::new(false);
-    let first = root.join("first");
-    train(
-        &tiny_config(4),
-        &options(&root, &first, false, None),
-        &never,
-    )
-    .unwrap();
     // Continue with centring at learning rate 0: the weights stay those of the first
     // run, so every batch mean is a weighted mean of the two pictures' tokens, and so
     // must the running mean be.
-    let mut cfg = tiny_config(12);
-    cfg.model.projector.center = true;
-    cfg.train.init_from = Some(first.clone());
-    cfg.train.optim.lr = 0.0;
-    let second = root.join("second");
-    train(&cfg, &options(&root, &second, false, None), &never).unwrap();
+    let (root, first, second) = train_then_continue_at_lr_zero("centring", 12, |cfg| {
+        cfg.model.projector.center = true;
+    });
 
     let dev = Device::Cpu;
     let (plain, _) = SemanticModel::load(&first, &dev).unwrap();
@@ -261,25 +248,12 @@ fn centring_switched_on_when_continuing_keeps_a_running_mean_of_the_pictures() {
 
 #[test]
 fn codec_linear_maps_switched_on_when_continuing_start_beside_the_loaded_weights() {
-    let root = temp_dir("codec-skip");
-    write_split(&root.join("train"), 2);
-    let never = AtomicBool::new(false);
-    let first = root.join("first");
-    train(
-        &tiny_config(4),
-        &options(&root, &first, false, None),
-        &never,
-    )
-    .unwrap();
     // Continue with the codec's linear maps at learning rate 0: the loaded weights must
     // come through unchanged, and the new maps must be added (not refused as missing)
     // at zero, so that the continued model computes what the loaded one did.
-    let mut cfg = tiny_config(6);
-    cfg.model.channel_codec.linear_skip = true;
-    cfg.train.init_from = Some(first.clone());
-    cfg.train.optim.lr = 0.0;
-    let second = root.join("second");
-    train(&cfg, &options(&root, &second, false, None), &never).unwrap();
+    let (root, first, second) = train_then_continue_at_lr_zero("codec-skip", 6, |cfg| {
+        cfg.model.channel_codec.linear_skip = true;
+    });
 
     let dev = Device::Cpu;
     let load =
@@ -305,4 +279,31 @@ fn codec_linear_maps_switched_on_when_continuing_start_beside_the_loaded_weights
         assert_eq!(peak.to_scalar::<f32>().unwrap(), 0.0, "{name} not zero");
     }
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// Trains a tiny model for 4 steps on two pictures (`root/first`), then continues from
+/// it for `steps` steps at learning rate 0 with `switch_on` applied to the configuration
+/// (`root/second`). Returns (root, first, second).
+fn train_then_continue_at_lr_zero(
+    name: &str,
+    steps: usize,
+    switch_on: impl FnOnce(&mut TrainConfig),
+) -> (PathBuf, PathBuf, PathBuf) {
+    let root = temp_dir(name);
+    write_split(&root.join("train"), 2);
+    let never = AtomicBool::new(false);
+    let first = root.join("first");
+    train(
+        &tiny_config(4),
+        &options(&root, &first, false, None),
+        &never,
+    )
+    .unwrap();
+    let mut cfg = tiny_config(steps);
+    switch_on(&mut cfg);
+    cfg.train.init_from = Some(first.clone());
+    cfg.train.optim.lr = 0.0;
+    let second = root.join("second");
+    train(&cfg, &options(&root, &second, false, None), &never).unwrap();
+    (root, first, second)
 }
